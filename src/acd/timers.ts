@@ -1,0 +1,47 @@
+/**
+ * The ACD's deadlines. The ACD owns no real timers: it keeps its deadlines in
+ * this heap, the host asks `nextDeadline()` and calls `advance()` when that
+ * time comes (one host timer for the whole ACD). Deadlines are never removed
+ * eagerly; each carries a generation and is ignored if its target moved on.
+ */
+import { IndexedHeap, type HeapItem } from './heap.ts';
+import type { AgentRec, ContactRec, Reservation } from './records.ts';
+import type { Millis } from './types.ts';
+
+export type Deadline =
+  | { kind: 'offer-expiry'; reservation: Reservation }
+  | { kind: 'wrap-end'; agent: AgentRec; gen: number }
+  | { kind: 'escalate'; contact: ContactRec; gen: number; step: number }
+  | { kind: 'max-wait'; contact: ContactRec; gen: number }
+  | { kind: 'retry'; contact: ContactRec; gen: number };
+
+interface Entry extends HeapItem {
+  at: Millis;
+  seq: number;
+  deadline: Deadline;
+}
+
+export class DeadlineQueue {
+  private seq = 0;
+  private readonly heap = new IndexedHeap<Entry>((a, b) => (a.at !== b.at ? a.at < b.at : a.seq < b.seq));
+
+  add(at: Millis, deadline: Deadline): void {
+    this.heap.push({ heapIndex: -1, at, seq: this.seq++, deadline });
+  }
+
+  next(): Millis | undefined {
+    return this.heap.peek()?.at;
+  }
+
+  /** Remove and return the earliest deadline due at or before `now`. */
+  popDue(now: Millis): Deadline | undefined {
+    const top = this.heap.peek();
+    if (top === undefined || top.at > now) return undefined;
+    this.heap.pop();
+    return top.deadline;
+  }
+
+  get size(): number {
+    return this.heap.size;
+  }
+}
