@@ -17,6 +17,7 @@
  */
 import { nextAgentState, type AgentAction } from './agent-state.ts';
 import { AcdError } from './errors.ts';
+import { estimateWaitMs } from './ewt.ts';
 import { compileSkillExpression, parseSkillExpression, referencedSkills, structuredRequirement, formatSkillExpression, type SkillPredicate } from './expression.ts';
 import { SeededRandom } from './random.ts';
 import { AgentRec, ContactRec, Lane, QueueRec, Reservation, contactBefore, type CompiledStep } from './records.ts';
@@ -69,6 +70,7 @@ export interface QueueSnapshot {
   agentsByState: Record<AgentState, number>;
 }
 
+/** Weight of the newest call in the queue's handle-time and ring-time averages. */
 const HANDLE_EWMA_WEIGHT = 0.1;
 
 export class Acd {
@@ -281,6 +283,8 @@ export class Acd {
       removeItem(c.reservations, r);
       a.reservation = null;
       a.missedInRow = 0;
+      const ringMs = now - r.createdAt;
+      c.queue.ringEwmaMs = c.queue.ringEwmaMs === null ? ringMs : c.queue.ringEwmaMs + HANDLE_EWMA_WEIGHT * (ringMs - c.queue.ringEwmaMs);
       this.withdrawAll(c, 'answered-elsewhere');
       this.leaveQueue(c);
       c.state = 'connected';
@@ -430,6 +434,28 @@ export class Acd {
       else if (a.state === 'wrap-up') busyElapsedMs.push(now - a.callStartedAt);
     }
     return { handleMs: q.ahtEwmaMs ?? this.defaultHandleMs, free, busyElapsedMs, staffed: free + busyElapsedMs.length };
+  }
+
+  /**
+   * Estimated wait for a contact at its current place (see ewt.ts): until an
+   * agent frees up for it, plus the time operators of this queue usually take
+   * to answer an offer. null when nobody serves the queue.
+   */
+  estimateWaitMs(contactId: string): Millis | null {
+    const c = this.contact(contactId);
+    const ring = c.queue.ringEwmaMs ?? 0;
+    if (c.state === 'offered') return ring;
+    const untilFree = estimateWaitMs(this.position(contactId), this.serviceView(c.queue.id));
+    return untilFree === null ? null : untilFree + ring;
+  }
+
+  /** Estimated wait for a new contact joining the queue now at priority 0. */
+  estimateWaitForNewMs(queueId: string): Millis | null {
+    const q = this.queue(queueId);
+    let ahead = 0;
+    for (const c of q.contacts) if (c.state === 'waiting') ahead++;
+    const untilFree = estimateWaitMs(ahead, this.serviceView(queueId));
+    return untilFree === null ? null : untilFree + (q.ringEwmaMs ?? 0);
   }
 
   // ─────────────────────────────── internals ───────────────────────────────

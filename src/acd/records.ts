@@ -89,6 +89,8 @@ export class QueueRec {
   rrLastPosition = -1;
   /** Exponentially weighted handle time (talk + wrap-up) for wait estimates. */
   ahtEwmaMs: Millis | null = null;
+  /** Exponentially weighted time from offer to answer. */
+  ringEwmaMs: Millis | null = null;
 
   constructor(
     public cfg: QueueConfig,
