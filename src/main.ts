@@ -1,0 +1,78 @@
+/**
+ * Composition root: configuration → ACD → statistics and metrics → HTTP.
+ * SIP, media and the store plug in here as their issues land.
+ */
+import pino from 'pino';
+import { Registry, collectDefaultMetrics } from 'prom-client';
+import { systemClock } from './acd/clock.ts';
+import { QueueStatistics } from './acd/stats.ts';
+import { buildApp } from './api/app.ts';
+import { AcdHost } from './calls/acd-host.ts';
+import { ConfigError, loadConfig, type HotlineConfig } from './config.ts';
+import { registerAcdMetrics } from './metrics/acd-metrics.ts';
+
+export interface RunningServer {
+  url: string;
+  acd: AcdHost;
+  close(): Promise<void>;
+}
+
+export async function startServer(config: HotlineConfig, logger = pino({ level: config.log.level })): Promise<RunningServer> {
+  const host = new AcdHost(systemClock, { queues: config.queues, agents: config.agents }, logger.child({ component: 'acd' }));
+  const stats = new QueueStatistics({ queue: (id) => host.acd.queueConfig(id) });
+  host.subscribe((e) => stats.record(e));
+
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'hotline_process_' });
+  host.subscribe(registerAcdMetrics({ registry, acd: host.acd, stats, queues: config.queues, now: () => systemClock.now() }));
+
+  const app = buildApp({ registry, logger, readiness: { acd: () => true } });
+  const url = await app.listen({ host: config.http.host, port: config.http.port });
+  logger.info({ url, queues: config.queues.length, agents: config.agents.length }, 'hotline is up');
+
+  return {
+    url,
+    acd: host,
+    async close() {
+      host.stop();
+      await app.close();
+    },
+  };
+}
+
+async function main(): Promise<void> {
+  let config: HotlineConfig;
+  try {
+    config = loadConfig();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${err.message}\n`);
+      process.exit(78); // EX_CONFIG
+    }
+    throw err;
+  }
+  const logger = pino({ level: config.log.level });
+  const server = await startServer(config, logger);
+  let closing = false;
+  const shutdown = (signal: string) => {
+    if (closing) return;
+    closing = true;
+    logger.info({ signal }, 'shutting down');
+    server.close().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        logger.error({ err }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', () => shutdown('SIGINT'));
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  main().catch((err: unknown) => {
+    process.stderr.write(`hotline failed to start: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.exit(1);
+  });
+}
