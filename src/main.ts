@@ -5,7 +5,7 @@
 import pino from 'pino';
 import { Registry, collectDefaultMetrics } from 'prom-client';
 import { systemClock } from './acd/clock.ts';
-import { QueueStatistics } from './acd/stats.ts';
+import { AgentStatistics, QueueStatistics } from './acd/stats.ts';
 import { buildApp } from './api/app.ts';
 import { AcdHost } from './calls/acd-host.ts';
 import { ConfigError, loadConfig, type HotlineConfig } from './config.ts';
@@ -20,11 +20,13 @@ export interface RunningServer {
 export async function startServer(config: HotlineConfig, logger = pino({ level: config.log.level })): Promise<RunningServer> {
   const host = new AcdHost(systemClock, { queues: config.queues, agents: config.agents }, logger.child({ component: 'acd' }));
   const stats = new QueueStatistics({ queue: (id) => host.acd.queueConfig(id) });
+  const agentStats = new AgentStatistics();
   host.subscribe((e) => stats.record(e));
+  host.subscribe((e) => agentStats.record(e));
 
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'hotline_process_' });
-  host.subscribe(registerAcdMetrics({ registry, acd: host.acd, stats, queues: config.queues, now: () => systemClock.now() }));
+  host.subscribe(registerAcdMetrics({ registry, acd: host.acd, stats, agentStats, queues: config.queues, now: () => systemClock.now() }));
 
   const app = buildApp({ registry, logger, readiness: { acd: () => true } });
   const url = await app.listen({ host: config.http.host, port: config.http.port });

@@ -668,6 +668,22 @@ export class AgentStatistics {
     };
   }
 
+  /**
+   * Occupancy of a group of agents (e.g. those serving a queue): the same
+   * formula over the sums of their times, so busy agents weigh by their hours.
+   */
+  groupOccupancy(agentIds: Iterable<string>, now: Millis): number | null {
+    let busy = 0;
+    let staffed = 0;
+    for (const id of agentIds) {
+      const { msByState: m } = this.agent(id, now);
+      const b = m['on-call'] + m['wrap-up'] + m.reserved;
+      busy += b;
+      staffed += b + m.available;
+    }
+    return staffed > 0 ? busy / staffed : null;
+  }
+
   private tally(agentId: string): AgentTally {
     let t = this.agents.get(agentId);
     if (t === undefined) {

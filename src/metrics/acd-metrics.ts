@@ -6,7 +6,7 @@
  */
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { Acd } from '../acd/acd.ts';
-import type { QueueStatistics } from '../acd/stats.ts';
+import type { AgentStatistics, QueueStatistics } from '../acd/stats.ts';
 import { SERVICE_LEVEL_DEFINITIONS, type AcdEvent, type AgentState, type QueueConfig } from '../acd/types.ts';
 
 /** Rolling windows exported as gauges, by label value. */
@@ -34,13 +34,14 @@ export interface AcdMetricsOptions {
   registry: Registry;
   acd: Acd;
   stats: QueueStatistics;
+  agentStats: AgentStatistics;
   queues: readonly QueueConfig[];
   now: () => number;
 }
 
 /** Registers the metrics and returns the event handler that feeds them. */
 export function registerAcdMetrics(opts: AcdMetricsOptions): (event: AcdEvent) => void {
-  const { registry, acd, stats, now } = opts;
+  const { registry, acd, stats, agentStats, now } = opts;
   const registers = [registry];
 
   const entered = new Counter({ name: 'hotline_queue_entered_total', help: 'Contacts that entered a queue (new, transferred or overflowed in).', labelNames: ['queue'], registers });
@@ -136,6 +137,28 @@ export function registerAcdMetrics(opts: AcdMetricsOptions): (event: AcdEvent) =
       for (const id of acd.queueIds()) {
         const ewt = acd.estimateWaitForNewMs(id);
         if (ewt !== null) this.set({ queue: id }, ewt / 1000);
+      }
+    },
+  });
+  new Gauge({
+    name: 'hotline_queue_occupancy_ratio',
+    help: 'Occupancy of the agents who can serve the queue since start: (ringing + talk + wrap-up) / (that + available).',
+    labelNames: ['queue'],
+    registers,
+    collect() {
+      this.reset();
+      const members = new Map<string, string[]>();
+      for (const id of acd.agentIds()) {
+        for (const q of acd.agentView(id).queueIds) {
+          let list = members.get(q);
+          if (list === undefined) members.set(q, (list = []));
+          list.push(id);
+        }
+      }
+      const t = now();
+      for (const [q, ids] of members) {
+        const o = agentStats.groupOccupancy(ids, t);
+        if (o !== null) this.set({ queue: q }, o);
       }
     },
   });

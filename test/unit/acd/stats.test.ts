@@ -401,3 +401,17 @@ describe('AgentStatistics', () => {
     expect(a).toMatchObject({ state: null, callsHandled: 0, occupancy: null });
   });
 });
+
+describe('group occupancy', () => {
+  it('sums the times of the agents before dividing', async () => {
+    const { AgentStatistics } = await import('../../../src/acd/stats.ts');
+    const s = new AgentStatistics();
+    // x: 100 s available then 300 s on call; y: 400 s available.
+    s.record({ type: 'agent-state', at: 0, agentId: 'x', from: 'logged-out', to: 'available' });
+    s.record({ type: 'agent-state', at: 100_000, agentId: 'x', from: 'available', to: 'on-call' });
+    s.record({ type: 'agent-state', at: 0, agentId: 'y', from: 'logged-out', to: 'available' });
+    expect(s.groupOccupancy(['x', 'y'], 400_000)).toBeCloseTo(300 / 800, 10);
+    expect(s.groupOccupancy(['x'], 400_000)).toBeCloseTo(300 / 400, 10);
+    expect(s.groupOccupancy([], 400_000)).toBeNull();
+  });
+});
