@@ -119,6 +119,7 @@ export class Acd {
     q.rankSkills = steps.rankSkills;
     q.memberOrder = new Map((cfg.members ?? []).map((id, i) => [id, i]));
     q.lanes.clear();
+    q.laneList = [];
     for (const c of q.contacts) {
       c.targetStep = Math.min(c.targetStep, q.steps.length - 1);
       const wasInHeap = c.lane?.heap.has(c) ?? false;
@@ -150,6 +151,7 @@ export class Acd {
       a.cfg = cfg;
       a.skills = new Map(Object.entries(cfg.skills));
       a.languages = new Set(cfg.languages);
+      for (const q of this.queues.values()) for (const lane of q.laneList) lane.forget(a);
     }
     this.refreshMembership(a);
     const agent = a;
@@ -252,8 +254,9 @@ export class Acd {
       this.withdrawAll(c, 'caller-hangup');
       this.leaveQueue(c);
       this.contacts.delete(c.id);
-      // A callback's queue episode already ended when it was requested.
+      // A callback's queue episode already ended when it was requested: it is withdrawn, not abandoned.
       if (c.kind === 'call') this.emit({ type: 'contact-abandoned', at: now, contactId: c.id, queueId: c.queue.id, waitMs: now - c.enqueuedAt });
+      else this.emit({ type: 'callback-cancelled', at: now, contactId: c.id, queueId: c.queue.id });
     });
   }
 
@@ -266,7 +269,7 @@ export class Acd {
       this.withdrawAll(c, 'contact-left');
       c.kind = 'callback';
       c.callbackNumber = callbackNumber;
-      c.gen++; // the max-wait deadline no longer applies; escalation is re-armed below
+      this.dropContactDeadlines(c); // the max-wait deadline no longer applies; escalation is re-armed below
       this.armEscalation(c);
       this.emit({ type: 'contact-callback', at: now, contactId: c.id, queueId: c.queue.id, callbackNumber });
       this.dispatchContact(c);
@@ -279,6 +282,7 @@ export class Acd {
     return this.run((now) => {
       const { contact: c, agent: a } = r;
       r.state = 'accepted';
+      this.deadlines.cancel(r.expiry);
       this.reservations.delete(r.id);
       removeItem(c.reservations, r);
       a.reservation = null;
@@ -508,17 +512,26 @@ export class Acd {
     const from = a.state;
     const to = nextAgentState(a.id, from, action);
     const now = this.clock.now();
-    if (from === 'available') for (const q of a.queues) q.available.delete(a);
+    if (a.inAvailableSets) this.leaveAvailableSets(a);
     a.state = to;
     a.reason = to === 'not-ready' ? reason : undefined;
     if (from === 'on-call') a.pendingPause = null;
     // Idle time restarts when the agent is free after work or a break, not after a missed offer.
     if (to === 'available' && action !== 'release') a.idleSince = now;
-    this.emit({ type: 'agent-state', at: now, agentId: a.id, from, to, ...(a.reason !== undefined ? { reason: a.reason } : {}) });
-    if (to === 'available') {
-      for (const q of a.queues) q.available.add(a);
-      this.dispatchAgent(a);
-    }
+    this.emit(a.reason === undefined ? { type: 'agent-state', at: now, agentId: a.id, from, to } : { type: 'agent-state', at: now, agentId: a.id, from, to, reason: a.reason });
+    // Route first: when a contact is waiting the agent is reserved at once and
+    // never enters the per-queue sets of free agents (the common case under load).
+    if (to === 'available' && !this.dispatchAgent(a)) this.enterAvailableSets(a);
+  }
+
+  private enterAvailableSets(a: AgentRec): void {
+    for (const q of a.queues) q.available.add(a);
+    a.inAvailableSets = true;
+  }
+
+  private leaveAvailableSets(a: AgentRec): void {
+    for (const q of a.queues) q.available.delete(a);
+    a.inAvailableSets = false;
   }
 
   /** Put a contact in a queue (new, transferred or overflowed) and try to route it. */
@@ -526,7 +539,7 @@ export class Acd {
     const now = this.clock.now();
     c.queue = q;
     c.queuedAt = now;
-    c.gen++;
+    this.dropContactDeadlines(c);
     c.visitedQueues.push(q.id);
     c.targetStep = 0;
     c.nextStep = 1;
@@ -544,14 +557,14 @@ export class Acd {
     q.contacts.add(c);
     c.lane.heap.push(c);
     this.emit({ type: 'contact-queued', at: now, contactId: c.id, queueId: q.id, priority: c.priority, enqueuedAt: c.enqueuedAt, kind: c.kind });
-    if (q.cfg.maxWaitSeconds !== null && c.kind === 'call') this.deadlines.add(now + q.cfg.maxWaitSeconds * 1000, { kind: 'max-wait', contact: c, gen: c.gen });
+    if (q.cfg.maxWaitSeconds !== null && c.kind === 'call') c.deadlines.push(this.deadlines.add(now + q.cfg.maxWaitSeconds * 1000, { kind: 'max-wait', contact: c, gen: c.gen }));
     this.armEscalation(c);
     this.dispatchContact(c);
   }
 
   private armEscalation(c: ContactRec): void {
     const step = c.queue.steps[c.nextStep];
-    if (step !== undefined) this.deadlines.add(c.enqueuedAt + step.afterMs, { kind: 'escalate', contact: c, gen: c.gen, step: c.nextStep });
+    if (step !== undefined) c.deadlines.push(this.deadlines.add(c.enqueuedAt + step.afterMs, { kind: 'escalate', contact: c, gen: c.gen, step: c.nextStep }));
   }
 
   private escalate(c: ContactRec, stepIndex: number, now: Millis): void {
@@ -598,6 +611,7 @@ export class Acd {
       const predicate: SkillPredicate = extra === null ? target : (s) => target(s) && extra(s);
       lane = new Lane(key, predicate);
       q.lanes.set(key, lane);
+      q.laneList.push(lane);
     }
     return lane;
   }
@@ -605,6 +619,13 @@ export class Acd {
   private leaveQueue(c: ContactRec): void {
     c.lane?.heap.remove(c);
     c.queue.contacts.delete(c);
+    this.dropContactDeadlines(c);
+  }
+
+  /** Withdraw the contact's pending deadlines; its generation moves on so none can fire late. */
+  private dropContactDeadlines(c: ContactRec): void {
+    for (const d of c.deadlines) this.deadlines.cancel(d);
+    c.deadlines.length = 0;
     c.gen++;
   }
 
@@ -619,7 +640,7 @@ export class Acd {
     candidates.length = 0;
     let declinedSkipped = false;
     for (const a of q.available) {
-      if (!lane.predicate(a)) continue;
+      if (!lane.accepts(a)) continue;
       if (c.isDeclinedBy(a, now)) {
         declinedSkipped = true;
         continue;
@@ -644,18 +665,23 @@ export class Acd {
    * agent's queues — higher priority first, then higher queue weight, then
    * the longest wait.
    */
-  private dispatchAgent(a: AgentRec): void {
-    if (a.state !== 'available') return;
+  private dispatchAgent(a: AgentRec): boolean {
+    if (a.state !== 'available') return false;
     const now = this.clock.now();
     let best: ContactRec | null = null;
-    for (const q of a.queues) {
-      for (const lane of q.lanes.values()) {
-        if (lane.heap.size === 0 || !lane.predicate(a)) continue;
+    const queues = a.queues;
+    for (let i = 0; i < queues.length; i++) {
+      const lanes = (queues[i] as QueueRec).laneList;
+      for (let j = 0; j < lanes.length; j++) {
+        const lane = lanes[j] as Lane;
+        if (lane.heap.size === 0 || !lane.accepts(a)) continue;
         const head = firstNotDeclined(lane, a, now);
         if (head !== null && (best === null || betterAcrossQueues(head, best))) best = head;
       }
     }
-    if (best !== null) this.reserve(best, a, now);
+    if (best === null) return false;
+    this.reserve(best, a, now);
+    return true;
   }
 
   private reserve(c: ContactRec, a: AgentRec, now: Millis): void {
@@ -669,7 +695,7 @@ export class Acd {
     }
     a.reservation = r;
     this.transition(a, 'reserve');
-    this.deadlines.add(r.expiresAt, { kind: 'offer-expiry', reservation: r });
+    r.expiry = this.deadlines.add(r.expiresAt, { kind: 'offer-expiry', reservation: r });
     this.emit({ type: 'offer', at: now, reservationId: r.id, contactId: c.id, agentId: a.id, queueId: c.queue.id, expiresAt: r.expiresAt });
   }
 
@@ -678,6 +704,7 @@ export class Acd {
     const now = this.clock.now();
     const { contact: c, agent: a, queue: q } = r;
     r.state = 'missed';
+    this.deadlines.cancel(r.expiry);
     this.reservations.delete(r.id);
     removeItem(c.reservations, r);
     a.reservation = null;
@@ -686,7 +713,7 @@ export class Acd {
     // The agent is skipped for this contact until the retry time; then everyone is tried again.
     const retryAt = now + q.cfg.retrySeconds * 1000;
     (c.declined ??= new Map()).set(a, retryAt);
-    this.deadlines.add(retryAt, { kind: 'retry', contact: c, gen: c.gen });
+    c.deadlines.push(this.deadlines.add(retryAt, { kind: 'retry', contact: c, gen: c.gen }));
     this.returnToLine(c);
     if (q.cfg.maxNoAnswer > 0 && a.missedInRow >= q.cfg.maxNoAnswer) this.transition(a, 'miss-limit', 'missed-calls');
     else this.transition(a, 'release');
@@ -697,6 +724,7 @@ export class Acd {
     const now = this.clock.now();
     const { contact: c, agent: a } = r;
     r.state = 'cancelled';
+    this.deadlines.cancel(r.expiry);
     this.reservations.delete(r.id);
     removeItem(c.reservations, r);
     a.reservation = null;
@@ -735,7 +763,7 @@ export class Acd {
     if (c.declined === null) return;
     let soonest = Infinity;
     for (const until of c.declined.values()) if (until > now && until < soonest) soonest = until;
-    if (soonest !== Infinity) this.deadlines.add(soonest, { kind: 'retry', contact: c, gen: c.gen });
+    if (soonest !== Infinity) c.deadlines.push(this.deadlines.add(soonest, { kind: 'retry', contact: c, gen: c.gen }));
   }
 
   /** Close the talk part of a call; returns the talk time. */
@@ -785,10 +813,10 @@ export class Acd {
   }
 
   private refreshMembership(a: AgentRec): void {
-    for (const q of a.queues) q.available.delete(a);
+    if (a.inAvailableSets) this.leaveAvailableSets(a);
     a.queues = [];
     for (const q of this.queues.values()) if (q.servable(a)) a.queues.push(q);
-    if (a.state === 'available') for (const q of a.queues) q.available.add(a);
+    if (a.state === 'available') this.enterAvailableSets(a);
   }
 
   private agent(id: string): AgentRec {

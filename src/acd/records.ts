@@ -4,6 +4,7 @@
  */
 import { IndexedHeap, type HeapItem } from './heap.ts';
 import type { SkillPredicate, SkillSubject } from './expression.ts';
+import type { DeadlineHandle } from './timers.ts';
 import type { AgentConfig, AgentState, ContactKind, Millis, NotReadyReason, QueueConfig } from './types.ts';
 
 export class AgentRec implements SkillSubject {
@@ -29,6 +30,8 @@ export class AgentRec implements SkillSubject {
   talkMs: Millis = 0;
   /** Queues this agent can serve at some escalation step. */
   queues: QueueRec[] = [];
+  /** Whether the agent is in its queues' `available` sets (only while available and not routed at once). */
+  inAvailableSets = false;
 
   constructor(
     public cfg: AgentConfig,
@@ -61,10 +64,37 @@ export interface CompiledStep {
  */
 export class Lane {
   readonly heap = new IndexedHeap<ContactRec>(contactBefore);
+  /**
+   * Eligibility of each agent (by creation order) for this lane: 0 unknown,
+   * 1 yes, 2 no. Evaluating a skill expression costs several Map lookups; the
+   * routing path asks the same question for the same agent over and over.
+   */
+  private eligible = new Uint8Array(0);
+
   constructor(
     readonly key: string,
     readonly predicate: SkillPredicate,
   ) {}
+
+  accepts(agent: AgentRec): boolean {
+    const i = agent.order;
+    if (i >= this.eligible.length) {
+      const grown = new Uint8Array(Math.max(64, (i + 1) * 2));
+      grown.set(this.eligible);
+      this.eligible = grown;
+    }
+    let v = this.eligible[i] as number;
+    if (v === 0) {
+      v = this.predicate(agent) ? 1 : 2;
+      this.eligible[i] = v;
+    }
+    return v === 1;
+  }
+
+  /** An agent's skills changed: ask the predicate again next time. */
+  forget(agent: AgentRec): void {
+    if (agent.order < this.eligible.length) this.eligible[agent.order] = 0;
+  }
 }
 
 /** Order inside a queue: higher priority first, then earlier original enqueue time, then arrival order. */
@@ -80,6 +110,8 @@ export class QueueRec {
   servable: SkillPredicate = () => false;
   rankSkills: string[] = [];
   readonly lanes = new Map<string, Lane>();
+  /** The same lanes as an array: iterated on every agent-side decision. */
+  laneList: Lane[] = [];
   /** Available agents that can serve this queue (at some step). */
   readonly available = new Set<AgentRec>();
   /** Contacts in the queue: waiting, being offered, or callbacks. */
@@ -122,6 +154,8 @@ export class ContactRec implements HeapItem {
   readonly reservations: Reservation[] = [];
   /** Agents that missed this contact, and until when they are skipped. */
   declined: Map<AgentRec, Millis> | null = null;
+  /** Pending escalation / max-wait / retry deadlines, cancelled when the contact leaves the queue. */
+  deadlines: DeadlineHandle[] = [];
   agent: AgentRec | null = null;
   visitedQueues: string[] = [];
   queuedAt: Millis;
@@ -153,6 +187,7 @@ export type ReservationState = 'pending' | 'accepted' | 'missed' | 'cancelled';
 
 export class Reservation {
   state: ReservationState = 'pending';
+  expiry: DeadlineHandle | null = null;
   constructor(
     readonly id: string,
     readonly contact: ContactRec,

@@ -1,8 +1,9 @@
 /**
  * The ACD's deadlines. The ACD owns no real timers: it keeps its deadlines in
  * this heap, the host asks `nextDeadline()` and calls `advance()` when that
- * time comes (one host timer for the whole ACD). Deadlines are never removed
- * eagerly; each carries a generation and is ignored if its target moved on.
+ * time comes (one host timer for the whole ACD). Deadlines whose target moves
+ * on are withdrawn (offers answered, contacts gone); each also carries a
+ * generation so a deadline that slipped through is ignored.
  */
 import { IndexedHeap, type HeapItem } from './heap.ts';
 import type { AgentRec, ContactRec, Reservation } from './records.ts';
@@ -21,12 +22,21 @@ interface Entry extends HeapItem {
   deadline: Deadline;
 }
 
+/** A deadline that can be withdrawn before it is due (keeps the heap small under load). */
+export type DeadlineHandle = Entry;
+
 export class DeadlineQueue {
   private seq = 0;
   private readonly heap = new IndexedHeap<Entry>((a, b) => (a.at !== b.at ? a.at < b.at : a.seq < b.seq));
 
-  add(at: Millis, deadline: Deadline): void {
-    this.heap.push({ heapIndex: -1, at, seq: this.seq++, deadline });
+  add(at: Millis, deadline: Deadline): DeadlineHandle {
+    const entry: Entry = { heapIndex: -1, at, seq: this.seq++, deadline };
+    this.heap.push(entry);
+    return entry;
+  }
+
+  cancel(handle: DeadlineHandle | null): void {
+    if (handle !== null) this.heap.remove(handle);
   }
 
   next(): Millis | undefined {

@@ -146,6 +146,8 @@ export type AcdEvent =
   | { type: 'contact-overflowed'; at: Millis; contactId: string; queueId: string; toQueueId: string; waitMs: Millis }
   | { type: 'contact-escalated'; at: Millis; contactId: string; queueId: string; step: number; priority: number }
   | { type: 'contact-callback'; at: Millis; contactId: string; queueId: string; callbackNumber: string }
+  /** A waiting callback request was withdrawn (by the caller or an administrator) before an agent took it. */
+  | { type: 'callback-cancelled'; at: Millis; contactId: string; queueId: string }
   | { type: 'contact-completed'; at: Millis; contactId: string; agentId: string; queueId: string; talkMs: Millis }
   | { type: 'contact-transferred'; at: Millis; contactId: string; agentId: string; queueId: string; toQueueId: string; talkMs: Millis }
   | { type: 'wrap-up-ended'; at: Millis; agentId: string; queueId: string; wrapMs: Millis }
