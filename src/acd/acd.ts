@@ -89,6 +89,12 @@ export class Acd {
   /** Scratch array reused by every dispatch (no allocation per decision). */
   private readonly candidates: AgentRec[] = [];
   private out: AcdEvent[] = [];
+  /**
+   * The ACD's own notion of "now" while it works: each due deadline runs at
+   * its own time (so a late advance() replays the world in order), then the
+   * command runs at the clock's time.
+   */
+  private time: Millis = 0;
 
   constructor(opts: AcdOptions) {
     this.clock = opts.clock;
@@ -269,8 +275,9 @@ export class Acd {
       this.withdrawAll(c, 'contact-left');
       c.kind = 'callback';
       c.callbackNumber = callbackNumber;
-      this.dropContactDeadlines(c); // the max-wait deadline no longer applies; escalation is re-armed below
+      this.dropContactDeadlines(c); // the max-wait deadline no longer applies; escalation and retries are re-armed below
       this.armEscalation(c);
+      this.armRetry(c, now);
       this.emit({ type: 'contact-callback', at: now, contactId: c.id, queueId: c.queue.id, callbackNumber });
       this.dispatchContact(c);
     });
@@ -468,7 +475,11 @@ export class Acd {
   private run(command: (now: Millis) => void): AcdEvent[] {
     const now = this.clock.now();
     this.out = [];
-    for (let d = this.deadlines.popDue(now); d !== undefined; d = this.deadlines.popDue(now)) this.fire(d, now);
+    for (let due = this.deadlines.popDue(now); due !== undefined; due = this.deadlines.popDue(now)) {
+      this.time = Math.max(this.time, due.at);
+      this.fire(due.deadline, this.time);
+    }
+    this.time = now;
     command(now);
     const events = this.out;
     this.out = [];
@@ -503,7 +514,7 @@ export class Acd {
         }
         return;
       case 'retry':
-        if (d.contact.gen === d.gen && d.contact.state === 'waiting' && this.contacts.get(d.contact.id) === d.contact) this.dispatchContact(d.contact);
+        if (d.contact.gen === d.gen && this.contacts.get(d.contact.id) === d.contact) this.retryDeclined(d.contact, now);
         return;
     }
   }
@@ -511,7 +522,7 @@ export class Acd {
   private transition(a: AgentRec, action: AgentAction, reason?: NotReadyReason): void {
     const from = a.state;
     const to = nextAgentState(a.id, from, action);
-    const now = this.clock.now();
+    const now = this.time;
     if (a.inAvailableSets) this.leaveAvailableSets(a);
     a.state = to;
     a.reason = to === 'not-ready' ? reason : undefined;
@@ -536,30 +547,36 @@ export class Acd {
 
   /** Put a contact in a queue (new, transferred or overflowed) and try to route it. */
   private placeInQueue(c: ContactRec, q: QueueRec): void {
-    const now = this.clock.now();
+    const now = this.time;
     c.queue = q;
     c.queuedAt = now;
     this.dropContactDeadlines(c);
+    c.declined = null; // a new queue: every agent may be offered it
     c.visitedQueues.push(q.id);
     c.targetStep = 0;
     c.nextStep = 1;
-    // Steps count from the original enqueue time: apply the ones already due.
-    let overflowed = false;
-    while (c.nextStep < q.steps.length && c.enqueuedAt + (q.steps[c.nextStep] as CompiledStep).afterMs <= now) {
-      if (this.applyStep(c, c.nextStep++, now)) {
-        overflowed = true;
-        break;
-      }
-    }
-    if (overflowed) return;
     c.lane = this.laneFor(q, c);
     c.state = 'waiting';
     q.contacts.add(c);
     c.lane.heap.push(c);
     this.emit({ type: 'contact-queued', at: now, contactId: c.id, queueId: q.id, priority: c.priority, enqueuedAt: c.enqueuedAt, kind: c.kind });
+    // Steps count from the original enqueue time: apply the ones already due
+    // (a transferred or overflowed caller may be past some of them).
+    while (c.nextStep < q.steps.length && c.enqueuedAt + (q.steps[c.nextStep] as CompiledStep).afterMs <= now) {
+      if (this.applyStep(c, c.nextStep++, now)) return;
+    }
+    this.moveToLane(c);
     if (q.cfg.maxWaitSeconds !== null && c.kind === 'call') c.deadlines.push(this.deadlines.add(now + q.cfg.maxWaitSeconds * 1000, { kind: 'max-wait', contact: c, gen: c.gen }));
     this.armEscalation(c);
     this.dispatchContact(c);
+  }
+
+  /** After a step: the lane for the target in force, re-inserted because the priority may have changed. */
+  private moveToLane(c: ContactRec): void {
+    const lane = this.laneFor(c.queue, c);
+    const inHeap = c.lane?.heap.remove(c) ?? false;
+    c.lane = lane;
+    if (inHeap) lane.heap.push(c);
   }
 
   private armEscalation(c: ContactRec): void {
@@ -571,10 +588,7 @@ export class Acd {
     if (stepIndex !== c.nextStep) return;
     c.nextStep++;
     if (this.applyStep(c, stepIndex, now)) return;
-    const lane = this.laneFor(c.queue, c);
-    const inHeap = c.lane?.heap.remove(c) ?? false;
-    c.lane = lane;
-    if (inHeap) lane.heap.push(c); // re-inserted: the priority may have changed
+    this.moveToLane(c);
     this.armEscalation(c);
     this.dispatchContact(c);
   }
@@ -587,10 +601,12 @@ export class Acd {
   private applyStep(c: ContactRec, i: number, now: Millis): boolean {
     const step = c.queue.steps[i] as CompiledStep;
     const target = step.overflowTo !== undefined ? this.queues.get(step.overflowTo) : undefined;
-    if (target !== undefined && !c.visitedQueues.includes(target.id)) {
+    // A callback request stays in the queue where it was made (its queue episode
+    // ended when it was requested); widening and priority still apply to it.
+    if (target !== undefined && c.kind === 'call' && !c.visitedQueues.includes(target.id)) {
       const from = c.queue;
       this.withdrawAll(c, 'contact-left');
-      if (from.contacts.has(c)) this.leaveQueue(c);
+      this.leaveQueue(c);
       this.emit({ type: 'contact-overflowed', at: now, contactId: c.id, queueId: from.id, toQueueId: target.id, waitMs: now - c.enqueuedAt });
       this.placeInQueue(c, target);
       return true;
@@ -634,7 +650,7 @@ export class Acd {
     if (c.state !== 'waiting' || c.lane === null) return;
     const q = c.queue;
     if (q.available.size === 0) return;
-    const now = this.clock.now();
+    const now = this.time;
     const lane = c.lane;
     const candidates = this.candidates;
     candidates.length = 0;
@@ -667,7 +683,7 @@ export class Acd {
    */
   private dispatchAgent(a: AgentRec): boolean {
     if (a.state !== 'available') return false;
-    const now = this.clock.now();
+    const now = this.time;
     let best: ContactRec | null = null;
     const queues = a.queues;
     for (let i = 0; i < queues.length; i++) {
@@ -701,7 +717,7 @@ export class Acd {
 
   /** An offer was rejected or rang out: the contact goes back to its place, the agent may be set not ready. */
   private missOffer(r: Reservation, reason: 'rejected' | 'timeout'): void {
-    const now = this.clock.now();
+    const now = this.time;
     const { contact: c, agent: a, queue: q } = r;
     r.state = 'missed';
     this.deadlines.cancel(r.expiry);
@@ -721,7 +737,7 @@ export class Acd {
 
   /** Cancel one pending reservation (not the agent's fault) and release the agent. */
   private withdrawReservation(r: Reservation, reason: 'caller-hangup' | 'answered-elsewhere' | 'agent-not-ready' | 'contact-left'): void {
-    const now = this.clock.now();
+    const now = this.time;
     const { contact: c, agent: a } = r;
     r.state = 'cancelled';
     this.deadlines.cancel(r.expiry);
@@ -759,6 +775,21 @@ export class Acd {
     this.dispatchContact(c);
   }
 
+  /**
+   * Agents whose pause after missing this contact is over may be offered work
+   * again. They choose from the line like any free agent does — the contact
+   * that retried is not pushed ahead of others waiting longer.
+   */
+  private retryDeclined(c: ContactRec, now: Millis): void {
+    if (c.declined === null) return;
+    for (const [agent, until] of c.declined) {
+      if (until > now) continue;
+      c.declined.delete(agent);
+      if (agent.state === 'available') this.dispatchAgent(agent);
+    }
+    if (c.declined.size === 0) c.declined = null;
+  }
+
   private armRetry(c: ContactRec, now: Millis): void {
     if (c.declined === null) return;
     let soonest = Infinity;
@@ -777,7 +808,7 @@ export class Acd {
 
   /** The agent's next state after a call: wrap-up, a requested break, or available. */
   private afterCall(a: AgentRec): void {
-    const now = this.clock.now();
+    const now = this.time;
     const q = a.workQueue;
     const wrapMs = (q?.cfg.wrapUpSeconds ?? 0) * 1000;
     if (a.pendingPause !== null) {
@@ -796,7 +827,7 @@ export class Acd {
   }
 
   private endWrapUp(a: AgentRec): void {
-    const now = this.clock.now();
+    const now = this.time;
     a.wrapGen++;
     const q = a.workQueue;
     this.recordHandle(a, now);

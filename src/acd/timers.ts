@@ -43,12 +43,12 @@ export class DeadlineQueue {
     return this.heap.peek()?.at;
   }
 
-  /** Remove and return the earliest deadline due at or before `now`. */
-  popDue(now: Millis): Deadline | undefined {
+  /** Remove and return the earliest deadline due at or before `now`, with its time. */
+  popDue(now: Millis): { at: Millis; deadline: Deadline } | undefined {
     const top = this.heap.peek();
     if (top === undefined || top.at > now) return undefined;
     this.heap.pop();
-    return top.deadline;
+    return top;
   }
 
   get size(): number {
