@@ -788,6 +788,7 @@ export class Acd {
       if (agent.state === 'available') this.dispatchAgent(agent);
     }
     if (c.declined.size === 0) c.declined = null;
+    else this.armRetry(c, now); // the next decline to run out
   }
 
   private armRetry(c: ContactRec, now: Millis): void {
