@@ -1,7 +1,7 @@
 /**
  * hotline configuration: one validated object, read from a YAML file
  * (`hotline.yaml` in the working directory, or $HOTLINE_CONFIG) with a few
- * environment overrides (HOTLINE_HTTP_HOST, HOTLINE_HTTP_PORT, LOG_LEVEL).
+ * environment overrides (HOTLINE_HTTP_HOST, HOTLINE_HTTP_PORT, HOTLINE_SIP_PORT, LOG_LEVEL).
  *
  * Validation happens in two passes: the zod schema (types, ranges, enums,
  * defaults), then cross-field checks (unique ids, references between queues,
@@ -39,6 +39,20 @@ export interface HotlineConfig {
   languages: string[];
   queues: QueueConfig[];
   agents: AgentConfig[];
+  sip: SipConfig;
+}
+
+/** The embedded SIP engine: where it listens, who may call without credentials, operators' credentials (HA1 only). */
+export interface SipConfig {
+  listen: Array<{ protocol: 'udp' | 'tcp'; host: string; port: number }>;
+  /** Address put in Via and Contact when listening on a wildcard address. */
+  advertise?: string;
+  /** Digest realm. */
+  realm: string;
+  /** Hotline numbers (Request-URI user parts) anyone may call without credentials. */
+  publicNumbers: string[];
+  /** Operators' SIP credentials, HA1 only: MD5(user:realm:password) and SHA-256(user:realm:password). */
+  users: Array<{ username: string; ha1Md5?: string; ha1Sha256?: string }>;
 }
 
 export type ConfigErrorCode = 'HOTLINE_CONFIG_INVALID' | 'HOTLINE_CONFIG_NOT_FOUND' | 'HOTLINE_CONFIG_YAML';
@@ -130,6 +144,22 @@ const AgentSchema = z.strictObject({
 
 const port = z.number().int().min(0).max(65535);
 
+const hex = (length: number) => z.string().regex(new RegExp(`^[0-9a-f]{${length}}$`), { error: `expected ${length} lower-case hex digits (an HA1, never a password)` });
+
+const SipSchema = z.strictObject({
+  listen: z
+    .array(z.strictObject({ protocol: z.enum(['udp', 'tcp']), host: z.string().min(1), port }))
+    .min(1)
+    .default([
+      { protocol: 'udp', host: '0.0.0.0', port: 5060 },
+      { protocol: 'tcp', host: '0.0.0.0', port: 5060 },
+    ]),
+  advertise: z.string().min(1).optional(),
+  realm: z.string().min(1).default('hotline'),
+  publicNumbers: z.array(z.string().min(1)).default([]),
+  users: z.array(z.strictObject({ username: z.string().min(1), ha1Md5: hex(32).optional(), ha1Sha256: hex(64).optional() })).default([]),
+});
+
 const ConfigSchema = z.strictObject({
   engine: z.enum(ENGINES).default('embedded'),
   http: z.strictObject({ host: z.string().min(1).default('0.0.0.0'), port: port.default(8080) }).prefault({}),
@@ -139,6 +169,7 @@ const ConfigSchema = z.strictObject({
   languages: z.array(languageCode).default([]),
   queues: z.array(QueueSchema).default([]),
   agents: z.array(AgentSchema).default([]),
+  sip: SipSchema.prefault({}),
 });
 
 type Parsed = z.output<typeof ConfigSchema>;
@@ -448,6 +479,13 @@ function applyEnv(config: HotlineConfig, env: Readonly<Record<string, string | u
     if (/^\d+$/.test(portText) && n <= 65535) http.port = n;
     else problems.push({ path: 'HOTLINE_HTTP_PORT', message: `expected a port number from 0 to 65535 (got ${JSON.stringify(portText)})` });
   }
+  let sip = config.sip;
+  const sipPortText = env['HOTLINE_SIP_PORT'];
+  if (sipPortText) {
+    const n = Number(sipPortText);
+    if (/^\d+$/.test(sipPortText) && n <= 65535) sip = { ...sip, listen: sip.listen.map((l) => ({ ...l, port: n })) };
+    else problems.push({ path: 'HOTLINE_SIP_PORT', message: `expected a port number from 0 to 65535 (got ${JSON.stringify(sipPortText)})` });
+  }
   const level = env['LOG_LEVEL'];
   if (level) {
     const found = LOG_LEVELS.find((l) => l === level.toLowerCase());
@@ -458,5 +496,5 @@ function applyEnv(config: HotlineConfig, env: Readonly<Record<string, string | u
     // The file is fine; name the variable instead, as "environment: VAR: ...".
     throw new ConfigError('HOTLINE_CONFIG_INVALID', 'environment', problems);
   }
-  return { ...config, http, log };
+  return { ...config, http, log, sip };
 }

@@ -2,6 +2,8 @@
  * Composition root: configuration → ACD → statistics and metrics → HTTP.
  * SIP, media and the store plug in here as their issues land.
  */
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
 import pino from 'pino';
 import { Registry, collectDefaultMetrics } from 'prom-client';
 import { systemClock } from './acd/clock.ts';
@@ -10,14 +12,24 @@ import { buildApp } from './api/app.ts';
 import { AcdHost } from './calls/acd-host.ts';
 import { ConfigError, loadConfig, type HotlineConfig } from './config.ts';
 import { registerAcdMetrics } from './metrics/acd-metrics.ts';
+import { registerSipMetrics } from './metrics/sip-metrics.ts';
+import { MemoryCredentialStore } from './sip/auth/index.ts';
+import { FileBindingStore } from './sip/registrar/index.ts';
+import { SipServer } from './sip/server.ts';
 
 export interface RunningServer {
   url: string;
   acd: AcdHost;
+  sip: SipServer;
   close(): Promise<void>;
 }
 
-export async function startServer(config: HotlineConfig, logger = pino({ level: config.log.level })): Promise<RunningServer> {
+export interface StartOptions {
+  /** Folder for local state (registrations until the store lands). Default ./data. */
+  dataDir?: string;
+}
+
+export async function startServer(config: HotlineConfig, logger = pino({ level: config.log.level }), opts: StartOptions = {}): Promise<RunningServer> {
   const host = new AcdHost(systemClock, { queues: config.queues, agents: config.agents }, logger.child({ component: 'acd' }));
   const stats = new QueueStatistics({ queue: (id) => host.acd.queueConfig(id) });
   const agentStats = new AgentStatistics();
@@ -28,18 +40,42 @@ export async function startServer(config: HotlineConfig, logger = pino({ level: 
   collectDefaultMetrics({ register: registry, prefix: 'hotline_process_' });
   host.subscribe(registerAcdMetrics({ registry, acd: host.acd, stats, agentStats, queues: config.queues, now: () => systemClock.now() }));
 
-  const app = buildApp({ registry, logger, readiness: { acd: () => true } });
+  const sip = await startSip(config, logger, opts.dataDir ?? 'data');
+  registerSipMetrics(registry, sip);
+
+  const app = buildApp({ registry, logger, readiness: { acd: () => true, sip: () => sip.addresses.length > 0 } });
   const url = await app.listen({ host: config.http.host, port: config.http.port });
   logger.info({ url, queues: config.queues.length, agents: config.agents.length }, 'hotline is up');
 
   return {
     url,
     acd: host,
+    sip,
     async close() {
       host.stop();
       await app.close();
+      await sip.close();
     },
   };
+}
+
+/** The embedded SIP engine: operators' HA1 credentials from the configuration, registrations kept in the data folder. */
+async function startSip(config: HotlineConfig, logger: pino.Logger, dataDir: string): Promise<SipServer> {
+  const credentials = new MemoryCredentialStore();
+  for (const u of config.sip.users) {
+    credentials.set(u.username, config.sip.realm, { ...(u.ha1Md5 !== undefined ? { ha1Md5: u.ha1Md5 } : {}), ...(u.ha1Sha256 !== undefined ? { ha1Sha256: u.ha1Sha256 } : {}) });
+  }
+  await mkdir(dataDir, { recursive: true });
+  const sip = await SipServer.start({
+    listen: config.sip.listen,
+    log: logger.child({ component: 'sip' }),
+    ...(config.sip.advertise !== undefined ? { advertise: config.sip.advertise } : {}),
+    auth: { realm: config.sip.realm, credentials },
+    publicNumbers: config.sip.publicNumbers,
+    bindings: new FileBindingStore({ path: join(dataDir, 'registrations.json'), onError: (err: unknown) => logger.warn({ err }, 'registrations file') }),
+  });
+  logger.info({ sip: sip.addresses }, 'SIP listening');
+  return sip;
 }
 
 async function main(): Promise<void> {

@@ -168,6 +168,9 @@ export class SipServer {
     this.expiryTimer?.cancel();
     for (const d of [...this.stack.dialogs.values()]) await d.destroy('shutdown').catch(() => undefined);
     await this.transports.close();
+    // A file-backed store flushes its last writes.
+    const store = this.opts.bindings as { close?: () => Promise<void> } | undefined;
+    await store?.close?.();
   }
 
   // ───────────────────────────── internals ─────────────────────────────

@@ -59,6 +59,7 @@ export const ALLOWED_METHODS = 'INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, UPDATE,
 
 export interface SipCounters {
   requestsIn: Record<string, number>;
+  requestsOut: Record<string, number>;
   responsesOut: Record<string, number>;
   responsesIn: Record<string, number>;
   parseErrors: number;
@@ -69,7 +70,7 @@ export class SipStack implements TransactionLayerUser, DialogHost {
   readonly log: Logger;
   readonly scheduler: TimerScheduler;
   readonly transactions: TransactionLayer;
-  readonly counters: SipCounters = { requestsIn: {}, responsesOut: {}, responsesIn: {}, parseErrors: 0, dropped: 0 };
+  readonly counters: SipCounters = { requestsIn: {}, requestsOut: {}, responsesOut: {}, responsesIn: {}, parseErrors: 0, dropped: 0 };
   readonly dialogs = new Map<string, Dialog>();
   private readonly guard: SourceGuard;
   private readonly supported: Set<string>;
@@ -88,7 +89,12 @@ export class SipStack implements TransactionLayerUser, DialogHost {
     this.guard = new SourceGuard(opts.scheduler, opts.guard);
     this.supported = new Set((opts.supported ?? ['timer', 'path', 'outbound']).map((s) => s.toLowerCase()));
     this.transactions = new TransactionLayer({
-      sender: { send: (data, dest) => opts.transports.send(data, dest) },
+      sender: {
+        send: (data, dest) => {
+          this.countOutbound(data);
+          return opts.transports.send(data, dest);
+        },
+      },
       scheduler: opts.scheduler,
       user: this,
       log: opts.log,
@@ -163,7 +169,6 @@ export class SipStack implements TransactionLayerUser, DialogHost {
   }
 
   private respondStateless(req: SipRequest, status: number, reason: string, source: Source, headers: Array<[string, string]> = []): void {
-    this.count(this.counters.responsesOut, `${Math.floor(status / 100)}xx`);
     let res: SipResponse;
     try {
       res = createResponse(req, status, reason, { toTag: this.newTag(), headers });
@@ -313,7 +318,6 @@ export class SipStack implements TransactionLayerUser, DialogHost {
     const bytes = res.toBuffer();
     const dest = tx.dest;
     tx.respond(res);
-    this.count(this.counters.responsesOut, '2xx');
     return new Promise((resolve, reject) => {
       let interval = T1;
       let retransmit: { cancel(): void } | undefined;
@@ -354,6 +358,17 @@ export class SipStack implements TransactionLayerUser, DialogHost {
 
   newCallId(): string {
     return `${randomBytes(12).toString('base64url')}@hotline`;
+  }
+
+  /** Every message we send passes here: requests by method, responses by status class. Reads a few bytes, parses nothing. */
+  private countOutbound(data: Buffer): void {
+    if (data.length > 9 && data.toString('latin1', 0, 8) === 'SIP/2.0 ') {
+      this.count(this.counters.responsesOut, `${String.fromCharCode(data[8] as number)}xx`);
+      return;
+    }
+    const space = data.indexOf(0x20);
+    const method = space > 0 && space < 16 ? data.toString('latin1', 0, space) : 'other';
+    this.count(this.counters.requestsOut, KNOWN_METHODS.includes(method as (typeof KNOWN_METHODS)[number]) ? method : 'other');
   }
 
   private count(map: Record<string, number>, key: string): void {

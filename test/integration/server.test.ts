@@ -12,12 +12,17 @@ const offerOf = (events: Array<{ type: string }>) => events.find((e): e is { typ
 describe('the server on its demo configuration', () => {
   let server: RunningServer;
 
+  let dataDir: string;
+
   beforeAll(async () => {
     const config = loadConfig('hotline.yaml', {});
-    server = await startServer({ ...config, http: { host: '127.0.0.1', port: 0 } }, pino({ level: 'silent' }));
+    dataDir = mkdtempSync(join(tmpdir(), 'hotline-data-'));
+    const sip = { ...config.sip, listen: [{ protocol: 'udp' as const, host: '127.0.0.1', port: 0 }, { protocol: 'tcp' as const, host: '127.0.0.1', port: 0 }] };
+    server = await startServer({ ...config, http: { host: '127.0.0.1', port: 0 }, sip }, pino({ level: 'silent' }), { dataDir });
   });
   afterAll(async () => {
     await server.close();
+    rmSync(dataDir, { recursive: true, force: true });
   });
 
   const scrape = async () => {
@@ -35,6 +40,19 @@ describe('the server on its demo configuration', () => {
     }
     expect(text).toContain('hotline_queue_service_level_threshold_seconds{queue="billing-l1"} 30');
     expect(text).toMatch(/hotline_queue_wait_seconds_bucket\{le="20",queue="internet-l1",outcome="answered"\} 0/);
+    expect(text).toContain('hotline_sip_dialogs 0');
+    expect(text).toContain('hotline_sip_registrations 0');
+  });
+
+  it('answers SIP OPTIONS on its listen address and counts it', async () => {
+    const udp = server.sip.addresses.find((a) => a.protocol === 'udp');
+    expect(udp).toBeDefined();
+    const res = await server.sip.request(`sip:probe@127.0.0.1:${udp!.port}`, { method: 'OPTIONS' });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('allow')).toContain('INVITE');
+    const text = await scrape();
+    expect(text).toContain('hotline_sip_requests_received_total{method="OPTIONS"} 1');
+    expect(text).toContain('hotline_sip_responses_sent_total{class="2xx"} 1');
   });
 
   it('counts an answered call, its wait and the service level; a caller waiting shows up live', async () => {
