@@ -95,6 +95,10 @@ export class Acd {
    * command runs at the clock's time.
    */
   private time: Millis = 0;
+  /** Contacts some agent is currently skipping after a missed offer (usually none). */
+  private readonly declining = new Set<ContactRec>();
+  /** Bumped whenever lanes or memberships change: agents rebuild their lane lists lazily. */
+  private lanesVersion = 0;
 
   constructor(opts: AcdOptions) {
     this.clock = opts.clock;
@@ -126,6 +130,7 @@ export class Acd {
     q.memberOrder = new Map((cfg.members ?? []).map((id, i) => [id, i]));
     q.lanes.clear();
     q.laneList = [];
+    this.lanesVersion++;
     for (const c of q.contacts) {
       c.targetStep = Math.min(c.targetStep, q.steps.length - 1);
       const wasInHeap = c.lane?.heap.has(c) ?? false;
@@ -158,6 +163,7 @@ export class Acd {
       a.skills = new Map(Object.entries(cfg.skills));
       a.languages = new Set(cfg.languages);
       for (const q of this.queues.values()) for (const lane of q.laneList) lane.forget(a);
+      a.lanesVersion = -1;
     }
     this.refreshMembership(a);
     const agent = a;
@@ -552,6 +558,7 @@ export class Acd {
     c.queuedAt = now;
     this.dropContactDeadlines(c);
     c.declined = null; // a new queue: every agent may be offered it
+    this.declining.delete(c);
     c.visitedQueues.push(q.id);
     c.targetStep = 0;
     c.nextStep = 1;
@@ -628,6 +635,7 @@ export class Acd {
       lane = new Lane(key, predicate);
       q.lanes.set(key, lane);
       q.laneList.push(lane);
+      this.lanesVersion++;
     }
     return lane;
   }
@@ -635,6 +643,7 @@ export class Acd {
   private leaveQueue(c: ContactRec): void {
     c.lane?.heap.remove(c);
     c.queue.contacts.delete(c);
+    this.declining.delete(c);
     this.dropContactDeadlines(c);
   }
 
@@ -667,11 +676,26 @@ export class Acd {
       if (declinedSkipped) this.armRetry(c, now);
       return;
     }
+    // While some agent is skipping a contact after a miss, a free agent may
+    // owe its next offer to a contact ahead of this one whose skip just ended:
+    // let such an agent choose, and try the others for this contact.
+    const careful = this.declining.size > 0;
     if (q.cfg.strategy === 'ring-all') {
-      const all = candidates.slice();
-      for (const a of all) this.reserve(c, a, now);
+      for (const a of candidates.slice()) {
+        if (careful && this.bestContactFor(a) !== c) this.dispatchAgent(a);
+        else this.reserve(c, a, now);
+      }
     } else {
-      this.reserve(c, pickAgent(q.cfg.strategy, candidates, { queue: q, random: this.random }), now);
+      const pool = candidates.slice();
+      while (pool.length > 0 && c.state === 'waiting') {
+        const a = pickAgent(q.cfg.strategy, pool, { queue: q, random: this.random });
+        if (!careful || this.bestContactFor(a) === c) {
+          this.reserve(c, a, now);
+          break;
+        }
+        this.dispatchAgent(a);
+        pool.splice(pool.indexOf(a), 1);
+      }
     }
     candidates.length = 0;
   }
@@ -683,21 +707,33 @@ export class Acd {
    */
   private dispatchAgent(a: AgentRec): boolean {
     if (a.state !== 'available') return false;
+    const best = this.bestContactFor(a);
+    if (best === null) return false;
+    this.reserve(best, a, this.time);
+    return true;
+  }
+
+  private bestContactFor(a: AgentRec): ContactRec | null {
     const now = this.time;
     let best: ContactRec | null = null;
-    const queues = a.queues;
-    for (let i = 0; i < queues.length; i++) {
-      const lanes = (queues[i] as QueueRec).laneList;
-      for (let j = 0; j < lanes.length; j++) {
-        const lane = lanes[j] as Lane;
-        if (lane.heap.size === 0 || !lane.accepts(a)) continue;
-        const head = firstNotDeclined(lane, a, now);
-        if (head !== null && (best === null || betterAcrossQueues(head, best))) best = head;
-      }
+    const lanes = this.lanesOf(a);
+    for (let j = 0; j < lanes.length; j++) {
+      const lane = lanes[j] as Lane;
+      if (lane.heap.size === 0) continue;
+      const head = firstNotDeclined(lane, a, now);
+      if (head !== null && (best === null || betterAcrossQueues(head, best))) best = head;
     }
-    if (best === null) return false;
-    this.reserve(best, a, now);
-    return true;
+    return best;
+  }
+
+  /** The lanes an agent may take contacts from (only those it is eligible for), rebuilt after lanes change. */
+  private lanesOf(a: AgentRec): Lane[] {
+    if (a.lanesVersion === this.lanesVersion) return a.lanes;
+    const lanes: Lane[] = [];
+    for (const q of a.queues) for (const lane of q.laneList) if (lane.accepts(a)) lanes.push(lane);
+    a.lanes = lanes;
+    a.lanesVersion = this.lanesVersion;
+    return lanes;
   }
 
   private reserve(c: ContactRec, a: AgentRec, now: Millis): void {
@@ -729,6 +765,7 @@ export class Acd {
     // The agent is skipped for this contact until the retry time; then everyone is tried again.
     const retryAt = now + q.cfg.retrySeconds * 1000;
     (c.declined ??= new Map()).set(a, retryAt);
+    this.declining.add(c);
     c.deadlines.push(this.deadlines.add(retryAt, { kind: 'retry', contact: c, gen: c.gen }));
     this.returnToLine(c);
     if (q.cfg.maxNoAnswer > 0 && a.missedInRow >= q.cfg.maxNoAnswer) this.transition(a, 'miss-limit', 'missed-calls');
@@ -787,8 +824,10 @@ export class Acd {
       c.declined.delete(agent);
       if (agent.state === 'available') this.dispatchAgent(agent);
     }
-    if (c.declined.size === 0) c.declined = null;
-    else this.armRetry(c, now); // the next decline to run out
+    if (c.declined.size === 0) {
+      c.declined = null;
+      this.declining.delete(c);
+    } else this.armRetry(c, now); // the next decline to run out
   }
 
   private armRetry(c: ContactRec, now: Millis): void {
@@ -847,6 +886,7 @@ export class Acd {
   private refreshMembership(a: AgentRec): void {
     if (a.inAvailableSets) this.leaveAvailableSets(a);
     a.queues = [];
+    a.lanesVersion = -1;
     for (const q of this.queues.values()) if (q.servable(a)) a.queues.push(q);
     if (a.state === 'available') this.enterAvailableSets(a);
   }
@@ -886,8 +926,8 @@ function betterAcrossQueues(a: ContactRec, b: ContactRec): boolean {
 
 /**
  * The first contact of a lane this agent has not just missed. Declines are
- * rare and short-lived, so look a few places deep instead of keeping a
- * per-agent view of every lane.
+ * rare and short-lived, so look a few places deep in heap order first, and
+ * only then scan the whole lane.
  */
 const DECLINE_LOOKAHEAD = 8;
 function firstNotDeclined(lane: Lane, a: AgentRec, now: Millis): ContactRec | null {
@@ -906,6 +946,9 @@ function firstNotDeclined(lane: Lane, a: AgentRec, now: Millis): ContactRec | nu
     }
   }
   for (const c of popped) lane.heap.push(c);
+  if (found !== null || popped.length < DECLINE_LOOKAHEAD) return found;
+  // Many declines at the head: the best remaining contact by a linear scan.
+  for (const c of lane.heap.values()) if (!c.isDeclinedBy(a, now) && (found === null || contactBefore(c, found))) found = c;
   return found;
 }
 

@@ -32,6 +32,9 @@ export class AgentRec implements SkillSubject {
   queues: QueueRec[] = [];
   /** Whether the agent is in its queues' `available` sets (only while available and not routed at once). */
   inAvailableSets = false;
+  /** The lanes this agent may take contacts from, valid while `lanesVersion` matches the ACD's. */
+  lanes: Lane[] = [];
+  lanesVersion = -1;
 
   constructor(
     public cfg: AgentConfig,
