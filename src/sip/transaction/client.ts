@@ -44,9 +44,7 @@ export class InviteClientTransaction extends Transaction<InviteClientState, Invi
   protected run(action: InviteClientAction): void {
     switch (action) {
       case 'retransmit-request':
-        this.ctx.counters.retransmissions++;
-        this.transmit(this.bytes, 'transport-error');
-        return;
+        return this.retransmit(this.bytes, 'transport-error');
       case 'double-timer-a':
         this.intervalA *= 2;
         this.startTimer('A', this.intervalA, 'timer-a');
@@ -123,9 +121,7 @@ export class NonInviteClientTransaction extends Transaction<NonInviteClientState
   protected run(action: NonInviteClientAction): void {
     switch (action) {
       case 'retransmit-request':
-        this.ctx.counters.retransmissions++;
-        this.transmit(this.bytes, 'transport-error');
-        return;
+        return this.retransmit(this.bytes, 'transport-error');
       case 'double-timer-e':
         this.intervalE = Math.min(2 * this.intervalE, this.T2);
         this.startTimer('E', this.intervalE, 'timer-e');

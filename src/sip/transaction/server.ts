@@ -17,12 +17,30 @@ export interface ServerTransactionUser {
   onTransportError?(): void;
 }
 
-export class InviteServerTransaction extends Transaction<InviteServerState, InviteServerEvent, InviteServerAction> {
+/** What both server transactions do with responses: remember the last one sent, send the TU's next one. */
+abstract class ResponderTransaction<S extends string, E extends string, A extends string> extends Transaction<S, E, A> {
   private lastBytes: Buffer | undefined;
   private pending: Buffer | undefined;
+  user: ServerTransactionUser = {};
+
+  /** Queue the TU's response; the table decides whether it goes out (a second final is dropped, §17.2.2). */
+  protected stage(res: SipResponse): void {
+    this.pending = res.toBuffer();
+  }
+
+  protected sendStaged(transportError: E): void {
+    this.lastBytes = this.pending;
+    if (this.lastBytes !== undefined) this.transmit(this.lastBytes, transportError);
+  }
+
+  protected resendLast(transportError: E): void {
+    if (this.lastBytes !== undefined) this.retransmit(this.lastBytes, transportError);
+  }
+}
+
+export class InviteServerTransaction extends ResponderTransaction<InviteServerState, InviteServerEvent, InviteServerAction> {
   private intervalG: number;
   private lastAck: SipRequest | undefined;
-  user: ServerTransactionUser = {};
   /** Set by the layer when a matching CANCEL arrived (§9.2). */
   cancelled = false;
 
@@ -33,7 +51,7 @@ export class InviteServerTransaction extends Transaction<InviteServerState, Invi
 
   /** The TU sends a response through the transaction. */
   respond(res: SipResponse): void {
-    this.pending = res.toBuffer();
+    this.stage(res);
     this.fire(res.status < 200 ? 'send-provisional' : res.status < 300 ? 'send-success' : 'send-failure');
   }
 
@@ -54,15 +72,9 @@ export class InviteServerTransaction extends Transaction<InviteServerState, Invi
   protected run(action: InviteServerAction): void {
     switch (action) {
       case 'send-response':
-        this.lastBytes = this.pending;
-        if (this.lastBytes !== undefined) this.transmit(this.lastBytes, 'transport-error');
-        return;
+        return this.sendStaged('transport-error');
       case 'resend-last-response':
-        if (this.lastBytes !== undefined) {
-          this.ctx.counters.retransmissions++;
-          this.transmit(this.lastBytes, 'transport-error');
-        }
-        return;
+        return this.resendLast('transport-error');
       case 'start-timer-g':
         if (!this.reliable) this.startTimer('G', this.intervalG, 'timer-g');
         return;
@@ -92,17 +104,13 @@ export class InviteServerTransaction extends Transaction<InviteServerState, Invi
   }
 }
 
-export class NonInviteServerTransaction extends Transaction<NonInviteServerState, NonInviteServerEvent, NonInviteServerAction> {
-  private lastBytes: Buffer | undefined;
-  private pending: Buffer | undefined;
-  user: ServerTransactionUser = {};
-
+export class NonInviteServerTransaction extends ResponderTransaction<NonInviteServerState, NonInviteServerEvent, NonInviteServerAction> {
   constructor(key: string, ctx: TransactionContext, dest: Destination, t: DerivedTimers, readonly request: SipRequest) {
     super(key, NON_INVITE_SERVER, 'trying', ctx, dest, t);
   }
 
   respond(res: SipResponse): void {
-    this.pending = res.toBuffer();
+    this.stage(res);
     this.fire(res.status < 200 ? 'send-provisional' : 'send-final');
   }
 
@@ -117,15 +125,9 @@ export class NonInviteServerTransaction extends Transaction<NonInviteServerState
   protected run(action: NonInviteServerAction): void {
     switch (action) {
       case 'send-response':
-        this.lastBytes = this.pending;
-        if (this.lastBytes !== undefined) this.transmit(this.lastBytes, 'transport-error');
-        return;
+        return this.sendStaged('transport-error');
       case 'resend-last-response':
-        if (this.lastBytes !== undefined) {
-          this.ctx.counters.retransmissions++;
-          this.transmit(this.lastBytes, 'transport-error');
-        }
-        return;
+        return this.resendLast('transport-error');
       case 'start-timer-j':
         return this.startTimer('J', this.t.J, 'timer-j');
       case 'report-transport-error':

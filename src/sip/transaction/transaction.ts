@@ -95,6 +95,12 @@ export abstract class Transaction<S extends string, E extends string, A extends 
     });
   }
 
+  /** Resend bytes already sent once (counted as a retransmission). */
+  protected retransmit(data: Buffer, transportError: E): void {
+    this.ctx.counters.retransmissions++;
+    this.transmit(data, transportError);
+  }
+
   private terminate(): void {
     for (const handle of this.timers.values()) handle.cancel();
     this.timers.clear();
