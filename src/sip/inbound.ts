@@ -6,6 +6,7 @@
 import { EventEmitter } from 'node:events';
 import { createResponse, type SipRequest } from './message/message.ts';
 import type { ServerTransaction, Source } from './transaction/layer.ts';
+import { InviteServerTransaction } from './transaction/server.ts';
 
 export interface SendOptions {
   headers?: Array<[string, string]>;
@@ -72,8 +73,9 @@ export class InboundResponder {
   /** Send a response; a second final response is ignored (the transaction drops it). */
   send(status: number, reason?: string, opts: SendOptions = {}): void {
     if (this.req.tx.answered) return;
-    const needsTag = status > 100 && this.req.msg.method === 'INVITE';
-    if (needsTag) this.req.toTag ??= opts.toTag ?? this.newTag();
+    // §8.2.6.2: every response but 100 to a request without a To tag gets one (createResponse keeps an existing tag).
+    if (status > 100) this.req.toTag ??= opts.toTag ?? this.newTag();
+    if (this.req.toTag !== undefined && this.req.tx instanceof InviteServerTransaction) this.req.tx.toTag = this.req.toTag;
     const headers = [...(opts.headers ?? [])];
     if (opts.body !== undefined) headers.push(['Content-Type', opts.contentType ?? 'application/sdp']);
     const res = createResponse(this.req.msg, status, reason, {

@@ -11,7 +11,7 @@ import { Dialog, dialogId, type DialogHost } from './dialog/dialog.ts';
 import { SipError } from './errors.ts';
 import { InboundRequest, InboundResponder } from './inbound.ts';
 import { createResponse, type SipRequest, type SipResponse } from './message/message.ts';
-import { parseMessage, SipParseError, validateRequest } from './message/parser.ts';
+import { parseMessage, SipParseError, validateRequest, validateResponse } from './message/index.ts';
 import { KNOWN_METHODS } from './message/types.ts';
 import { parseUri } from './message/uri.ts';
 import { SourceGuard, type SourceGuardOptions } from './source-guard.ts';
@@ -138,6 +138,11 @@ export class SipStack implements TransactionLayerUser, DialogHost {
     }
     if ('status' in msg) {
       this.count(this.counters.responsesIn, `${Math.floor(msg.status / 100)}xx`);
+      // A response we cannot match safely (bad Via/CSeq/Call-ID) is dropped: nobody to answer (§18.1.2).
+      if (validateResponse(msg) !== null) {
+        this.counters.parseErrors++;
+        return;
+      }
       this.transactions.receiveResponse(msg, source);
       return;
     }
@@ -248,7 +253,7 @@ export class SipStack implements TransactionLayerUser, DialogHost {
   onCancel(invite: InviteServerTransaction): void {
     const req = this.pending.get(invite);
     // §9.2: the INVITE gets 487 at once; the application hears 'cancel'.
-    invite.respond(createResponse(invite.request, 487, 'Request Terminated', { toTag: req?.toTag ?? this.newTag() }));
+    invite.respond(createResponse(invite.request, 487, 'Request Terminated', { toTag: invite.toTag ?? req?.toTag ?? this.newTag() }));
     this.pending.delete(invite);
     req?.markCancelled();
   }
@@ -265,10 +270,18 @@ export class SipStack implements TransactionLayerUser, DialogHost {
 
   sendRequest(req: SipRequest, dest: Destination, onProvisional?: (res: SipResponse) => void): Promise<SipResponse> {
     return new Promise((resolve, reject) => {
+      let settled = false;
       this.transactions.sendRequest(req, dest, {
         onResponse: (res) => {
-          if (res.status < 200) onProvisional?.(res);
-          else resolve(res);
+          if (res.status < 200) {
+            onProvisional?.(res);
+          } else if (!settled) {
+            settled = true;
+            resolve(res);
+          } else {
+            // RFC 3261 §13.2.2.4 / RFC 6026 §7.2: every 2xx retransmission to an INVITE is ACKed again.
+            this.onStrayResponse(res);
+          }
         },
         onTimeout: () => reject(new SipError(408, 'Request Timeout')),
         onTransportError: () => reject(new SipError(503, 'Service Unavailable (transport error)')),

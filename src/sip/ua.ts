@@ -9,6 +9,7 @@ import { SipError } from './errors.ts';
 import type { InboundRequest, InboundResponder } from './inbound.ts';
 import { createRequest, createResponse, type SipRequest, type SipResponse } from './message/message.ts';
 import { ALLOWED_METHODS, resolveUri, type SipStack } from './stack.ts';
+import { InviteServerTransaction } from './transaction/server.ts';
 import type { Destination } from './transaction/transaction.ts';
 
 /** RFC 4028 §5: the smallest session interval we accept. */
@@ -31,16 +32,19 @@ export async function createUAS(stack: SipStack, req: InboundRequest, _res: Inbo
   const headers: Array<[string, string]> = [['Contact', stack.contact(req.source)], ['Allow', ALLOWED_METHODS], ['Supported', 'timer'], ...(opts.headers ?? [])];
   // RFC 4028: honour a session timer the caller asks for; the caller refreshes.
   const se = sessionExpiresOf(msg);
+  const refresher = /;\s*refresher\s*=\s*uas/i.test(msg.headers.get('session-expires') ?? '') ? 'uas' : 'uac';
   if (se !== undefined) {
     if (se < MIN_SESSION_EXPIRES) {
       req.tx.respond(createResponse(msg, 422, 'Session Interval Too Small', { toTag: stack.newTag(), headers: [['Min-SE', String(MIN_SESSION_EXPIRES)]] }));
       throw new SipError(422, 'Session Interval Too Small');
     }
-    headers.push(['Session-Expires', `${se};refresher=uac`]);
+    // RFC 4028 §9: keep the refresher the caller chose; by default the caller refreshes.
+    headers.push(['Session-Expires', `${se};refresher=${refresher}`]);
     if (msg.tokens('supported').includes('timer')) headers.push(['Require', 'timer']);
   }
   headers.push(['Content-Type', 'application/sdp']);
   const toTag = (req.toTag ??= stack.newTag());
+  if (req.tx instanceof InviteServerTransaction) req.tx.toTag = toTag;
   const ok = createResponse(msg, 200, 'OK', { toTag, headers, body: opts.localSdp });
   const dialog = new Dialog(stack, {
     type: 'uas',
@@ -56,7 +60,7 @@ export async function createUAS(stack: SipStack, req: InboundRequest, _res: Inbo
     flow: req.source,
     localSdp: opts.localSdp,
     remoteSdp: req.body,
-    ...(se !== undefined ? { sessionExpires: se } : {}),
+    ...(se !== undefined ? { sessionTimer: { seconds: se, weRefresh: refresher === 'uas' } } : {}),
   });
   stack.addDialog(dialog);
   try {

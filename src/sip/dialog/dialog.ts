@@ -51,8 +51,8 @@ export interface DialogInit {
   flow: Destination;
   localSdp: string;
   remoteSdp: string;
-  /** Session-Expires the peer asked for (RFC 4028), seconds. */
-  sessionExpires?: number;
+  /** The session timer the peer asked for (RFC 4028): its interval, and whether we are the refresher. */
+  sessionTimer?: { seconds: number; weRefresh: boolean };
 }
 
 /** Answering an in-dialog request from an event listener. */
@@ -76,6 +76,7 @@ export class Dialog extends EventEmitter {
   private readonly routeSet: string[];
   private flow: Destination;
   private sessionTimer: TimerHandle | undefined;
+  private weRefresh = false;
   private readonly log: Logger;
 
   constructor(
@@ -95,7 +96,10 @@ export class Dialog extends EventEmitter {
     this.routeSet = init.routeSet;
     this.flow = init.flow;
     this.log = host.log.child({ callId: init.callId, dialog: init.type });
-    if (init.sessionExpires !== undefined) this.armSessionTimer(init.sessionExpires);
+    if (init.sessionTimer !== undefined) {
+      this.weRefresh = init.sessionTimer.weRefresh;
+      this.armSessionTimer(init.sessionTimer.seconds);
+    }
   }
 
   override on(event: 'destroy', fn: (info: DestroyInfo) => void): this;
@@ -265,10 +269,26 @@ export class Dialog extends EventEmitter {
     if (contact !== '*' && contact[0] !== undefined) this.remoteTarget = formatContactUri(msg);
   }
 
+  /**
+   * RFC 4028 §10: the refresher refreshes at half the interval (we send a
+   * re-INVITE with the same SDP); the other side sends BYE shortly before the
+   * session would expire: at interval − min(32 s, interval / 3).
+   */
   private armSessionTimer(seconds: number): void {
     this.sessionTimer?.cancel();
-    // RFC 4028 §10: without a refresh before the session expires, send BYE (a third of the interval early margin is the refresher's job; we wait the whole interval plus slack).
-    this.sessionTimer = this.host.scheduler.schedule(seconds * 1000 + 32_000, () => {
+    if (this.weRefresh) {
+      this.sessionTimer = this.host.scheduler.schedule((seconds * 1000) / 2, () => {
+        this.modify(this.local.sdp).then(
+          () => this.armSessionTimer(seconds),
+          (err: unknown) => {
+            this.log.info({ err }, 'session refresh failed');
+            void this.destroy('session refresh failed');
+          },
+        );
+      });
+      return;
+    }
+    this.sessionTimer = this.host.scheduler.schedule((seconds - Math.min(32, seconds / 3)) * 1000, () => {
       this.log.info({ seconds }, 'session timer expired without refresh');
       void this.destroy('session timer expired');
     });

@@ -65,7 +65,7 @@ function hasTag(req: SipRequest, to: string): boolean {
 export function createResponse(req: SipRequest, status: number, reason?: string, opts: CreateResponseOptions = {}): SipResponse {
   const src = req.headers;
   const h = new HeaderFieldsImpl();
-  for (let i = 0; i < src.count; i++) if (src.keys[i] === 'via') h.append('Via', src.values[i]!);
+  for (let i = 0; i < src.count; i++) if (src.keys[i] === 'via') h.append('Via', src.value(i));
   const from = src.first('from');
   if (from !== undefined) h.append('From', from);
   const to = src.first('to');

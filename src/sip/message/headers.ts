@@ -1,9 +1,10 @@
 /**
  * Ordered, case-insensitive, compact-form-aware header storage (RFC 3261
- * §7.3). Lines are three parallel arrays — name as written, value
- * (unfolded, trimmed), canonical key — so a parsed message holds strings
- * only; structured values are parsed on first access and cached per header
- * until that header is changed.
+ * §7.3). Lines are parallel arrays — name as written, canonical key, value
+ * (unfolded, trimmed). A parsed message keeps its values as offsets into the
+ * decoded header section and slices one only when it is read: a handler
+ * reads half the lines of a typical INVITE. Structured values are parsed on
+ * first access and cached per header until that header is changed.
  */
 import { SipMessageError } from './errors.ts';
 import type { HeaderField, HeaderFields } from './message.ts';
@@ -24,23 +25,72 @@ function checkName(name: string): string {
   return name;
 }
 
+/** Marks a slot not computed yet (undefined is a legitimate result: no Via, no Max-Forwards). */
+const UNSET: unique symbol = Symbol('unset');
+
+/**
+ * Structured values of the headers every message handler reads, in fixed
+ * fields: cheaper than a Map on the per-message path. Named after the header
+ * key they derive from, so a change to that header resets them.
+ */
+class Slots {
+  via: unknown = UNSET;
+  'via#top': unknown = UNSET;
+  from: unknown = UNSET;
+  to: unknown = UNSET;
+  'call-id': unknown = UNSET;
+  cseq: unknown = UNSET;
+  'max-forwards': unknown = UNSET;
+  contact: unknown = UNSET;
+  route: unknown = UNSET;
+  'record-route': unknown = UNSET;
+}
+
+export type Slot = keyof Slots;
+
 export class HeaderFieldsImpl implements HeaderFields {
   /** Names as written. */
   readonly names: string[];
-  /** Values, unfolded and trimmed. */
-  readonly values: string[];
   /** Canonical keys (lower-case long form). */
   readonly keys: string[];
+  /** Values read so far (or all of them, once built or changed); holes are still in `source`. */
+  private readonly vals: Array<string | undefined>;
+  /** Decoded header section the spans point into. */
+  private source: string;
+  /** [start, end) of line i's value in source at 2i, 2i+1; empty once materialised. */
+  private spans: number[];
   /** Bumped on every change; a message compares it to know whether raw bytes still hold. */
   revision = 0;
-  private cache: Map<string, unknown> | undefined;
+  private slots: Slots | undefined;
   private view: HeaderField[] | undefined;
 
-  /** Trusted arrays (from the parser, already validated). */
-  constructor(names: string[] = [], values: string[] = [], keys: string[] = []) {
+  /**
+   * Trusted arrays (from the parser, already validated). `values[i]` may be
+   * left undefined when `spans` locate the value in `source`.
+   */
+  constructor(names: string[] = [], keys: string[] = [], values: Array<string | undefined> = [], source = '', spans: number[] = []) {
     this.names = names;
-    this.values = values;
     this.keys = keys;
+    this.vals = values;
+    this.source = source;
+    this.spans = spans;
+  }
+
+  /** Value of line i (unfolded, trimmed). */
+  value(i: number): string {
+    const v = this.vals[i];
+    if (v !== undefined) return v;
+    const sliced = this.source.slice(this.spans[2 * i], this.spans[2 * i + 1]);
+    this.vals[i] = sliced;
+    return sliced;
+  }
+
+  /** Every value as a string, so lines can move (before any change). */
+  private materialise(): void {
+    if (this.spans.length === 0) return;
+    for (let i = 0; i < this.names.length; i++) this.value(i);
+    this.spans = [];
+    this.source = '';
   }
 
   /** Validated construction from (name, value) pairs, for builders. */
@@ -48,7 +98,7 @@ export class HeaderFieldsImpl implements HeaderFields {
     const h = new HeaderFieldsImpl();
     for (const [name, value] of pairs) {
       h.names.push(checkName(name));
-      h.values.push(checkValue(name, value));
+      h.vals.push(checkValue(name, value));
       h.keys.push(headerKey(name));
     }
     return h;
@@ -68,14 +118,14 @@ export class HeaderFieldsImpl implements HeaderFields {
   /** Raw value of the first line with this key (no list splitting). */
   first(key: string): string | undefined {
     const i = this.indexOf(key);
-    return i < 0 ? undefined : this.values[i];
+    return i < 0 ? undefined : this.value(i);
   }
 
   /** Raw values of every line with this key, in order. */
   lines(key: string): string[] {
     const out: string[] = [];
     const keys = this.keys;
-    for (let i = 0; i < keys.length; i++) if (keys[i] === key) out.push(this.values[i]!);
+    for (let i = 0; i < keys.length; i++) if (keys[i] === key) out.push(this.value(i));
     return out;
   }
 
@@ -117,11 +167,12 @@ export class HeaderFieldsImpl implements HeaderFields {
     const key = headerKey(name);
     const list = typeof value === 'string' ? [value] : value;
     const checked = list.map((v) => checkValue(name, v));
+    this.materialise();
     let at = this.indexOf(key);
     if (at < 0) at = this.names.length;
     this.removeKey(key);
     this.names.splice(at, 0, ...checked.map(() => name));
-    this.values.splice(at, 0, ...checked);
+    this.vals.splice(at, 0, ...checked);
     this.keys.splice(at, 0, ...checked.map(() => key));
     this.changed(key);
   }
@@ -130,16 +181,17 @@ export class HeaderFieldsImpl implements HeaderFields {
     checkName(name);
     const key = headerKey(name);
     const v = checkValue(name, value);
+    this.materialise();
     if (opts?.prepend === true) {
       // Before the first line of the same header (so a new Via / Record-Route is on top),
       // or at the very top when there is none.
       const at = Math.max(0, this.indexOf(key));
       this.names.splice(at, 0, name);
-      this.values.splice(at, 0, v);
+      this.vals.splice(at, 0, v);
       this.keys.splice(at, 0, key);
     } else {
       this.names.push(name);
-      this.values.push(v);
+      this.vals.push(v);
       this.keys.push(key);
     }
     this.changed(key);
@@ -147,54 +199,54 @@ export class HeaderFieldsImpl implements HeaderFields {
 
   remove(name: string): void {
     const key = headerKey(name);
-    if (this.removeKey(key)) this.changed(key);
+    if (this.indexOf(key) < 0) return;
+    this.materialise();
+    this.removeKey(key);
+    this.changed(key);
   }
 
   fields(): readonly HeaderField[] {
     if (this.view === undefined) {
       const view: HeaderField[] = [];
-      for (let i = 0; i < this.names.length; i++) view.push({ name: this.names[i]!, value: this.values[i]! });
+      for (let i = 0; i < this.names.length; i++) view.push({ name: this.names[i]!, value: this.value(i) });
       this.view = view;
     }
     return this.view;
   }
 
   /**
-   * A structured value computed once per header version. `slot` names the
-   * computation ("via", "via#top"...); it starts with the header key so a
-   * change to the header drops it. Errors are not cached: a bad header
-   * throws on every access.
+   * A structured value computed once per version of its header. Errors are
+   * not cached: a bad header throws on every access.
    */
-  cached<T>(slot: string, compute: (h: HeaderFieldsImpl) => T): T {
-    let cache = this.cache;
-    if (cache === undefined) cache = this.cache = new Map();
-    const hit = cache.get(slot);
-    if (hit !== undefined || cache.has(slot)) return hit as T;
+  cached<T>(slot: Slot, compute: (h: HeaderFieldsImpl) => T): T {
+    const slots = (this.slots ??= new Slots());
+    const hit = slots[slot];
+    if (hit !== UNSET) return hit as T;
     const value = compute(this);
-    cache.set(slot, value);
+    slots[slot] = value;
     return value;
   }
 
-  private removeKey(key: string): boolean {
+  /** Drops the lines of a key; values must be materialised. */
+  private removeKey(key: string): void {
     let w = 0;
     const n = this.keys.length;
     for (let r = 0; r < n; r++) {
       if (this.keys[r] === key) continue;
       this.names[w] = this.names[r]!;
-      this.values[w] = this.values[r]!;
+      this.vals[w] = this.vals[r];
       this.keys[w] = this.keys[r]!;
       w++;
     }
-    this.names.length = this.values.length = this.keys.length = w;
-    return w !== n;
+    this.names.length = this.vals.length = this.keys.length = w;
   }
 
   private changed(key: string): void {
     this.revision++;
     this.view = undefined;
-    const cache = this.cache;
-    if (cache === undefined) return;
-    const prefix = `${key}#`;
-    for (const slot of [...cache.keys()]) if (slot === key || slot.startsWith(prefix)) cache.delete(slot);
+    const slots = this.slots;
+    if (slots === undefined || !(key in slots)) return;
+    slots[key as Slot] = UNSET;
+    if (key === 'via') slots['via#top'] = UNSET;
   }
 }

@@ -47,7 +47,7 @@ function uriOf(text: string, header: AddressHeader): NameAddr['uri'] {
 /** Parse one name-addr / addr-spec with its header parameters. Throws SipParseError (400). */
 export function parseNameAddr(value: string, header: AddressHeader = 'address'): NameAddr {
   const end = trimEnd(value, 0, value.length);
-  let i = skipWs(value, 0);
+  const i = skipWs(value, 0);
   if (i >= end) throw bad(header, 'empty value');
   let displayName: string | undefined;
   let uriText: string;

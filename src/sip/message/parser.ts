@@ -48,12 +48,37 @@ export const DEFAULT_MAX_STREAM_BYTES = 1 << 20;
 
 const EMPTY_LINE = Buffer.from('\r\n\r\n');
 
-/** Header lines read from the header section; the first problem found is kept, scanning goes on. */
+/**
+ * Buffer#toString('utf8', a, b) without its argument handling: Node's own
+ * utf8Slice, when present (it is on every Buffer since Node 0.x). Invalid
+ * UTF-8 decodes to U+FFFD either way.
+ */
+type Utf8Sliceable = Buffer & { utf8Slice?: (start: number, end: number) => string };
+function decodeUtf8(buf: Buffer, start: number, end: number): string {
+  const b = buf as Utf8Sliceable;
+  return b.utf8Slice !== undefined ? b.utf8Slice(start, end) : buf.toString('utf8', start, end);
+}
+
+/**
+ * Header lines read from the header section; the first problem found is
+ * kept, scanning goes on. Values stay in `head` as [start, end) spans;
+ * `values[i]` is set only for folded lines.
+ */
 interface HeaderScan {
   names: string[];
-  values: string[];
   keys: string[];
+  values: Array<string | undefined>;
+  spans: number[];
+  head: string;
   error: SipParseError | undefined;
+}
+
+function valueOf(scan: HeaderScan, i: number): string {
+  return scan.values[i] ?? scan.head.slice(scan.spans[2 * i], scan.spans[2 * i + 1]);
+}
+
+function headersOf(scan: HeaderScan): HeaderFieldsImpl {
+  return new HeaderFieldsImpl(scan.names, scan.keys, scan.values, scan.head, scan.spans);
 }
 
 function headerError(reason: string, detail: string): SipParseError {
@@ -71,8 +96,9 @@ function framingError(detail: string): SipParseError {
  */
 export function scanHeaders(head: string, pos: number): HeaderScan {
   const names: string[] = [];
-  const values: string[] = [];
   const keys: string[] = [];
+  const values: Array<string | undefined> = [];
+  const spans: number[] = [];
   let error: SipParseError | undefined;
   let skipping = false;
   while (pos < head.length) {
@@ -93,39 +119,55 @@ export function scanHeaders(head: string, pos: number): HeaderScan {
       if (!skipping && names.length > 0) {
         const from = skipWs(head, pos);
         const more = head.slice(from, trimEnd(head, from, lineEnd));
-        const last = values.length - 1;
-        const prev = values[last]!;
+        const last = names.length - 1;
+        const prev = values[last] ?? head.slice(spans[2 * last], spans[2 * last + 1]);
         if (more.length > 0) values[last] = prev.length === 0 ? more : `${prev} ${more}`;
       }
       pos = nl + 1;
       continue;
     }
     const colon = head.indexOf(':', pos);
-    const nameEnd = colon < 0 || colon > lineEnd ? -1 : trimEnd(head, pos, colon);
-    let name: string;
-    let key: string | undefined;
-    const common = nameEnd > pos ? commonSpelling(head, pos, nameEnd) : undefined;
-    if (common !== undefined) {
-      name = common.name;
-      key = common.key;
-    } else {
-      name = nameEnd > pos ? head.slice(pos, nameEnd) : '';
-      key = name.length > 0 ? peerHeaderKey(name) : undefined;
-    }
-    if (key === undefined) {
-      error ??= headerError('Malformed header line', colon < 0 || colon > lineEnd ? 'no colon' : 'header name is not a token');
+    if (colon < 0 || colon > lineEnd || colon === pos) {
+      error ??= headerError('Malformed header line', colon === pos ? 'empty header name' : 'no colon');
       skipping = true;
       pos = nl + 1;
       continue;
     }
+    // HCOLON = *( SP / HTAB ) ":" SWS. The common "Name: value" shape takes no loops.
+    let c = head.charCodeAt(colon - 1);
+    const nameEnd = c === SP || c === HTAB ? trimEnd(head, pos, colon) : colon;
+    let name: string;
+    let key: string | undefined;
+    const common = commonSpelling(head, pos, nameEnd);
+    if (common !== undefined) {
+      name = common.name;
+      key = common.key;
+    } else {
+      name = head.slice(pos, nameEnd);
+      key = peerHeaderKey(name);
+      if (key === undefined) {
+        error ??= headerError('Malformed header line', 'header name is not a token');
+        skipping = true;
+        pos = nl + 1;
+        continue;
+      }
+    }
     skipping = false;
-    const from = skipWs(head, colon + 1);
+    let from = colon + 1;
+    c = head.charCodeAt(from);
+    if (c === SP) c = head.charCodeAt(++from);
+    if (c === SP || c === HTAB) from = skipWs(head, from);
+    let to = lineEnd;
+    if (to > from) {
+      c = head.charCodeAt(to - 1);
+      if (c === SP || c === HTAB) to = trimEnd(head, from, to);
+    }
     names.push(name);
     keys.push(key);
-    values.push(from >= lineEnd ? '' : head.slice(from, trimEnd(head, from, lineEnd)));
+    spans.push(from, to > from ? to : from);
     pos = nl + 1;
   }
-  return { names, values, keys, error };
+  return { names, keys, values, spans, head, error };
 }
 
 function has(keys: readonly string[], key: string): boolean {
@@ -141,7 +183,7 @@ function partialRequest(line: StartLine, scan: HeaderScan): SipRequest | undefin
     method: line.method ?? '',
     uri: line.uri ?? '',
     version: line.version ?? 'SIP/2.0',
-    headers: new HeaderFieldsImpl(scan.names, scan.values, scan.keys),
+    headers: headersOf(scan),
     trusted: true,
   });
 }
@@ -155,10 +197,10 @@ function fail(err: SipParseError, line: StartLine, scan: HeaderScan | undefined)
 /** Content-Length from the header lines: -2 absent, -1 malformed or conflicting (RFC 4475 §3.1.2.3, §3.3.9). */
 function contentLengthOf(scan: HeaderScan): number {
   let length = -2;
-  const { keys, values } = scan;
+  const keys = scan.keys;
   for (let i = 0; i < keys.length; i++) {
     if (keys[i] !== 'content-length') continue;
-    const n = parseContentLength(values[i]!);
+    const n = parseContentLength(valueOf(scan, i));
     if (n < 0 || (length >= 0 && n !== length)) return -1;
     length = n;
   }
@@ -178,10 +220,11 @@ export function parseMessage(input: Buffer, opts?: ParseOptions): SipRequest | S
 
   const blank = buf.indexOf(EMPTY_LINE, start);
   // Without the empty line the header section runs to the last CRLF: read it for a partial request.
-  const headEnd = blank >= 0 ? blank + 2 : buf.lastIndexOf('\r\n') + 2;
+  const lastCrlf = blank >= 0 ? blank : buf.lastIndexOf('\r\n');
+  const headEnd = lastCrlf >= start ? lastCrlf + 2 : -1;
   const headFits = headEnd > start && headEnd - start <= maxBytes;
   // One decode for start line and headers; an oversized or unterminated one only for its first line.
-  const head = buf.toString('utf8', start, headFits ? headEnd : Math.min(len, start + 8192));
+  const head = decodeUtf8(buf, start, headFits ? headEnd : Math.min(len, start + 8192));
   const firstLf = head.indexOf('\n');
   const startLineEnd = firstLf < 0 ? head.length : firstLf > 0 && head.charCodeAt(firstLf - 1) === CR ? firstLf - 1 : firstLf;
   const line = parseStartLine(head.slice(0, startLineEnd));
@@ -221,7 +264,7 @@ export function parseMessage(input: Buffer, opts?: ParseOptions): SipRequest | S
     fail(new SipParseError({ code: 'SIP_BODY_TOO_LARGE', status: 413, reason: 'Request Entity Too Large', detail: `body of ${bodyLength!} bytes` }), line, scan);
   }
 
-  const headers = new HeaderFieldsImpl(scan.names, scan.values, scan.keys);
+  const headers = headersOf(scan);
   const body = buf.subarray(bodyStart, end);
   const raw = start === 0 && end === len ? buf : buf.subarray(start, end);
   if (line.kind === 'request') {

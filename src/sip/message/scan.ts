@@ -111,9 +111,17 @@ export function readParams(s: string, i: number, end: number, params: Map<string
     i = skipWs(s, i);
     if (i >= end || s.charCodeAt(i) !== 0x3b) return i;
     i = skipWs(s, i + 1);
-    const nameEnd = tokenEnd(s, i, end);
+    // token, noting upper case: most names are lower-case already and need no copy.
+    let nameEnd = i;
+    let upper = false;
+    while (nameEnd < end) {
+      const c = s.charCodeAt(nameEnd);
+      if (c >= 128 || (charClass(c) & TOKEN) === 0) break;
+      if (c >= 0x41 && c <= 0x5a) upper = true;
+      nameEnd++;
+    }
     if (nameEnd === i) return -1;
-    const name = s.slice(i, nameEnd).toLowerCase();
+    const name = upper ? s.slice(i, nameEnd).toLowerCase() : s.slice(i, nameEnd);
     i = skipWs(s, nameEnd);
     let value: string | null = null;
     if (i < end && s.charCodeAt(i) === 0x3d) {

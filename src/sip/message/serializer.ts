@@ -8,7 +8,7 @@
 import type { HeaderFieldsImpl } from './headers.ts';
 
 export function serialize(startLine: string, headers: HeaderFieldsImpl, body: Buffer): Buffer {
-  const { names, values, keys } = headers;
+  const { names, keys } = headers;
   let head = `${startLine}\r\n`;
   let lengthWritten = false;
   for (let i = 0; i < names.length; i++) {
@@ -17,7 +17,7 @@ export function serialize(startLine: string, headers: HeaderFieldsImpl, body: Bu
       lengthWritten = true;
       head += `${names[i]!}: ${body.length}\r\n`;
     } else {
-      head += `${names[i]!}: ${values[i]!}\r\n`;
+      head += `${names[i]!}: ${headers.value(i)}\r\n`;
     }
   }
   if (!lengthWritten) head += `Content-Length: ${body.length}\r\n`;

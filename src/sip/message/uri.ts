@@ -7,7 +7,7 @@
  * lower-cased (they compare case-insensitively, §19.1.4); values keep their
  * case. Hosts are kept as written, IPv6 references with their brackets.
  */
-import { allOf, charClass, HNV, isAlpha, isDigit, PARAMCHAR, PASSWORD, URIC, USER } from './chars.ts';
+import { charClass, HNV, isAlpha, isDigit, PARAMCHAR, PASSWORD, USER } from './chars.ts';
 import { escape, unescape } from './escape.ts';
 import { badUri, SipParseError } from './errors.ts';
 import { isHost, parsePort } from './host.ts';
@@ -243,8 +243,13 @@ export function formatUri(uri: SipUri): string {
   return out;
 }
 
-/** True when text could be an absolute URI for a start line: a scheme, then URI characters only. */
+/**
+ * True when text starts like an absolute URI: a scheme, then something
+ * (RFC 4475 §3.1.2.7 "<sip:...>" fails here). The rest is checked when the
+ * URI is parsed — by requestUri(), which validateRequest calls — so the
+ * parse of every message does not walk it twice.
+ */
 export function looksLikeAbsoluteUri(text: string): boolean {
   const colon = schemeEnd(text);
-  return colon > 0 && colon < text.length - 1 && allOf(text, colon + 1, text.length, URIC);
+  return colon > 0 && colon < text.length - 1;
 }

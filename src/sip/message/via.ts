@@ -34,15 +34,32 @@ function slash(s: string, i: number, end: number): number {
 }
 
 /** Parse one via-parm (no commas). */
+/** The usual transports as interned upper-case strings: no allocation for them. */
+const TRANSPORTS = ['UDP', 'TCP', 'TLS', 'WS', 'WSS', 'SCTP'];
+function transportOf(s: string, from: number, to: number): string {
+  for (const t of TRANSPORTS) if (t.length === to - from && s.startsWith(t, from)) return t;
+  return s.slice(from, to).toUpperCase();
+}
+
 export function parseVia(value: string): Via {
   const end = trimEnd(value, 0, value.length);
   let i = skipWs(value, 0);
-  const name = token(value, i, end, 'protocol name');
-  i = slash(value, at, end);
-  const version = token(value, i, end, 'protocol version');
-  i = slash(value, at, end);
-  const transportRaw = token(value, i, end, 'transport');
-  i = at;
+  let protocol: string;
+  if (value.startsWith('SIP/2.0/', i)) {
+    // The form every element sends; the general path below handles LWS around "/" and other versions.
+    protocol = 'SIP/2.0';
+    i += 8;
+  } else {
+    const name = token(value, i, end, 'protocol name');
+    i = slash(value, at, end);
+    const version = token(value, i, end, 'protocol version');
+    i = slash(value, at, end);
+    protocol = name === 'SIP' && version === '2.0' ? 'SIP/2.0' : `${name.toUpperCase()}/${version}`;
+  }
+  const transportEnd = tokenEnd(value, i, end);
+  if (transportEnd === i) throw bad('missing transport');
+  const transport = transportOf(value, i, transportEnd);
+  i = transportEnd;
   if (i >= end || !isWs(value.charCodeAt(i))) throw bad('expected whitespace before sent-by');
   i = skipWs(value, i);
   let hostEnd = i;
@@ -73,8 +90,7 @@ export function parseVia(value: string): Via {
   const params = new Map<string, string | null>();
   const stop = readParams(value, i, end, params);
   if (stop !== end) throw bad(stop < 0 ? 'malformed parameter' : 'unexpected text after sent-by');
-  const protocol = name === 'SIP' && version === '2.0' ? 'SIP/2.0' : `${name.toUpperCase()}/${version}`;
-  return { protocol, transport: transportRaw.toUpperCase(), host, port, params };
+  return { protocol, transport, host, port, params };
 }
 
 /** Every via-parm of every Via line, top first. An empty element (",,") is an error (RFC 4475 §3.1.2.1). */

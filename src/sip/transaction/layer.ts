@@ -134,10 +134,11 @@ export class TransactionLayer {
     const invite = this.server.get(`${base}|INVITE`);
     if (!(invite instanceof InviteServerTransaction)) {
       this.counters.cancelsWithoutInvite++;
-      tx.respond(createResponse(cancel, 481, 'Call/Transaction Does Not Exist'));
+      tx.respond(createResponse(cancel, 481, 'Call/Transaction Does Not Exist', { toTag: randomBytes(6).toString('hex') }));
       return;
     }
-    tx.respond(createResponse(cancel, 200));
+    // §8.2.6.2 / §9.2: the 200 to CANCEL carries a To tag, the one the INVITE's responses use.
+    tx.respond(createResponse(cancel, 200, undefined, { toTag: invite.toTag ?? (invite.toTag = randomBytes(6).toString('hex')) }));
     if (!invite.answered && !invite.cancelled) {
       invite.cancelled = true;
       this.opts.user.onCancel(invite, cancel);
@@ -227,11 +228,13 @@ function stampVia(req: SipRequest, source: Source): void {
   if (via === undefined) return;
   const wantsRport = via.params.has('rport') && via.params.get('rport') === null;
   const hostDiffers = stripBrackets(via.host) !== source.address;
-  if (!wantsRport && !hostDiffers) return;
+  const claimsReceived = via.params.has('received');
+  if (!wantsRport && !hostDiffers && !claimsReceived) return;
   const vias = req.headers.getAll('via');
-  let top = vias[0] as string;
+  // A received parameter written by the peer is never trusted (it would aim our responses elsewhere).
+  let top = (vias[0] as string).replace(/;\s*received\s*=\s*[^;,\s]*/gi, '');
   if (wantsRport) top = top.replace(/;\s*rport(?=\s*(;|$))/i, `;rport=${source.port}`);
-  if ((hostDiffers || wantsRport) && !via.params.has('received')) top += `;received=${source.address}`;
+  if (hostDiffers || wantsRport) top += `;received=${source.address}`;
   req.headers.set('via', [top, ...vias.slice(1)]);
 }
 
@@ -250,8 +253,12 @@ export function responseDestination(req: SipRequest, source: Source): Destinatio
   if (source.protocol !== 'udp') return source;
   const via = req.topVia();
   if (via === undefined) return source;
-  const rport = via.params.get('rport');
-  if (rport !== undefined && rport !== null && /^\d+$/.test(rport)) return { protocol: 'udp', address: source.address, port: Number(rport) };
+  // RFC 3581 §4: a client that asked for rport gets its answer where the request came from
+  // (also for stateless answers, before the Via was stamped).
+  if (via.params.has('rport')) {
+    const rport = via.params.get('rport');
+    return { protocol: 'udp', address: source.address, port: rport !== null && rport !== undefined && /^\d+$/.test(rport) ? Number(rport) : source.port };
+  }
   const received = via.params.get('received');
   const address = received ?? stripBrackets(via.host);
   return { protocol: 'udp', address, port: via.port ?? 5060 };

@@ -43,6 +43,8 @@ export class InviteServerTransaction extends ResponderTransaction<InviteServerSt
   private lastAck: SipRequest | undefined;
   /** Set by the layer when a matching CANCEL arrived (§9.2). */
   cancelled = false;
+  /** The To tag of this INVITE's responses, once one was chosen (the CANCEL's 200 reuses it). */
+  toTag: string | undefined;
 
   constructor(key: string, ctx: TransactionContext, dest: Destination, t: DerivedTimers, readonly request: SipRequest, private readonly T2: number) {
     super(key, INVITE_SERVER, 'proceeding', ctx, dest, t);
