@@ -49,6 +49,12 @@ export interface SipConfig {
   advertise?: string;
   /** Digest realm. */
   realm: string;
+  /**
+   * Digest challenges offered, in order. Default MD5 only: common softphones
+   * (libre/baresip 1.x, SIPp 3.6) fail outright when any challenge is SHA-256.
+   * Offer ['SHA-256', 'MD5'] (RFC 7616 order) when every phone is modern.
+   */
+  digestAlgorithms: Array<'MD5' | 'SHA-256'>;
   /** Hotline numbers (Request-URI user parts) anyone may call without credentials. */
   publicNumbers: string[];
   /** Operators' SIP credentials, HA1 only: MD5(user:realm:password) and SHA-256(user:realm:password). */
@@ -156,6 +162,7 @@ const SipSchema = z.strictObject({
     ]),
   advertise: z.string().min(1).optional(),
   realm: z.string().min(1).default('hotline'),
+  digestAlgorithms: z.array(z.enum(['MD5', 'SHA-256'])).min(1).default(['MD5']),
   publicNumbers: z.array(z.string().min(1)).default([]),
   users: z.array(z.strictObject({ username: z.string().min(1), ha1Md5: hex(32).optional(), ha1Sha256: hex(64).optional() })).default([]),
 });

@@ -70,7 +70,7 @@ async function startSip(config: HotlineConfig, logger: pino.Logger, dataDir: str
     listen: config.sip.listen,
     log: logger.child({ component: 'sip' }),
     ...(config.sip.advertise !== undefined ? { advertise: config.sip.advertise } : {}),
-    auth: { realm: config.sip.realm, credentials },
+    auth: { realm: config.sip.realm, credentials, algorithms: config.sip.digestAlgorithms },
     publicNumbers: config.sip.publicNumbers,
     bindings: new FileBindingStore({ path: join(dataDir, 'registrations.json'), onError: (err: unknown) => logger.warn({ err }, 'registrations file') }),
   });

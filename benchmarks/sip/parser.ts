@@ -7,6 +7,10 @@
  *   npx tsx benchmarks/sip/parser.ts [--n 300000] [--rounds 5]
  *
  * Prints one JSON line; nsPerParse and parsesPerSecond are the median round.
+ * calibrationNs is the median time of JSON.parse on a fixed 150-byte
+ * document, measured in the same process: on a shared or throttled machine
+ * every figure moves with it, so compare nsPerParse / calibrationNs across
+ * machines rather than raw rates.
  */
 import { median, numericFlag, progress, report, round } from '../_util.ts';
 import { parseMessage } from '../../src/sip/message/parser.ts';
@@ -62,6 +66,17 @@ function parseOnce(): number {
   return branch.length + callId.length + cseq.seq + fromTag.length + toTag.length + maxForwards + length;
 }
 
+const CALIBRATION = JSON.stringify({ a: 1, b: 'hello world', c: [1, 2, 3], d: { e: 'x'.repeat(100) } });
+
+/** ns per JSON.parse of CALIBRATION: the machine's speed right now, in a unit everyone has. */
+function calibrate(): number {
+  let k = 0;
+  const t0 = process.hrtime.bigint();
+  for (let i = 0; i < 100_000; i++) k += (JSON.parse(CALIBRATION) as { a: number }).a;
+  if (k !== 100_000) throw new Error('unreachable');
+  return Number(process.hrtime.bigint() - t0) / 100_000;
+}
+
 const n = numericFlag('n', 300_000);
 const rounds = numericFlag('rounds', 5);
 progress(`INVITE of ${INVITE.length} bytes; warming up`);
@@ -69,18 +84,23 @@ let sink = 0;
 for (let i = 0; i < 50_000; i++) sink += parseOnce();
 
 const nsPerParse: number[] = [];
+const calibration: number[] = [calibrate()];
 for (let r = 0; r < rounds; r++) {
   const t0 = process.hrtime.bigint();
   for (let i = 0; i < n; i++) sink += parseOnce();
   const ns = Number(process.hrtime.bigint() - t0) / n;
   nsPerParse.push(ns);
+  calibration.push(calibrate());
   progress(`round ${r + 1}: ${round(ns, 1)} ns/parse`);
 }
 if (sink === 0) throw new Error('unreachable: checksum is never 0');
 const ns = median(nsPerParse);
+const calibrationNs = median(calibration);
 report('sip.parser', {
   parsesPerSecond: Math.round(1e9 / ns),
   nsPerParse: round(ns, 1),
+  calibrationNs: round(calibrationNs, 1),
+  parseOverCalibration: round(ns / calibrationNs, 2),
   messageBytes: INVITE.length,
   iterations: n,
   rounds,

@@ -5,14 +5,14 @@
  * `createUAC()`, `createB2BUA()`, `request()`, and registrar lookups.
  */
 import type { Logger } from 'pino';
-import { DigestAuthenticator, type CredentialStore } from './auth/index.ts';
+import { DigestAuthenticator, type CredentialStore, type DigestAlgorithm } from './auth/index.ts';
 import type { Dialog } from './dialog/dialog.ts';
 import { SipError } from './errors.ts';
 import type { InboundRequest, InboundResponder } from './inbound.ts';
-import { createRequest, type SipResponse } from './message/message.ts';
+import { createRequest, formatUri, type SipResponse } from './message/index.ts';
 import { realScheduler, type TimerHandle, type TimerScheduler } from './scheduler.ts';
 import { MemoryBindingStore, Registrar, type Binding, type BindingStore, type ContactInput } from './registrar/index.ts';
-import { SipStack, hostPort, resolveUri, type InviteHandler, type SipTransports } from './stack.ts';
+import { SipStack, resolveUri, type InviteHandler, type SipTransports } from './stack.ts';
 import type { SourceGuardOptions } from './source-guard.ts';
 import { TransportSet } from './transport/index.ts';
 import type { Destination } from './transaction/transaction.ts';
@@ -34,7 +34,14 @@ export interface SipServerOptions {
   timers?: Partial<TimerConfig>;
   guard?: SourceGuardOptions;
   /** Digest realm and operators' credentials (HA1). Without it REGISTER and INVITE are not challenged. */
-  auth?: { realm: string; credentials: CredentialStore; secret?: string; nonceTtlSeconds?: number };
+  auth?: {
+    realm: string;
+    credentials: CredentialStore;
+    secret?: string;
+    nonceTtlSeconds?: number;
+    /** Challenges offered, in order. Some phones (libre/baresip 1.x) give up on the first one they cannot do: offer MD5 first for them. */
+    algorithms?: DigestAlgorithm[];
+  };
   /** Where registrations are kept (default: in memory). */
   bindings?: BindingStore;
   registrar?: { minExpires?: number; maxExpires?: number; defaultExpires?: number };
@@ -69,6 +76,7 @@ export class SipServer {
         credentials: opts.auth.credentials,
         ...(opts.auth.secret !== undefined ? { secret: opts.auth.secret } : {}),
         ...(opts.auth.nonceTtlSeconds !== undefined ? { nonceTtlSeconds: opts.auth.nonceTtlSeconds } : {}),
+        ...(opts.auth.algorithms !== undefined ? { algorithms: opts.auth.algorithms } : {}),
       });
     }
     stack.registerHandler = (req, res) => this.handleRegister(req, res);
@@ -166,7 +174,8 @@ export class SipServer {
     if (this.closed) return;
     this.closed = true;
     this.expiryTimer?.cancel();
-    for (const d of [...this.stack.dialogs.values()]) await d.destroy('shutdown').catch(() => undefined);
+    // Hang up every call at once: a peer that is gone costs 64·T1 once, not once per call.
+    await Promise.allSettled([...this.stack.dialogs.values()].map((d) => d.destroy('shutdown')));
     await this.transports.close();
     // A file-backed store flushes its last writes.
     const store = this.opts.bindings as { close?: () => Promise<void> } | undefined;
@@ -209,7 +218,7 @@ export class SipServer {
             const instance = c.params.get('+sip.instance');
             const regId = numberParam(c.params.get('reg-id'));
             return {
-              uri: formatContact(c.uri),
+              uri: formatUri(c.uri),
               ...(expires !== undefined ? { expires } : {}),
               ...(q !== undefined ? { q } : {}),
               ...(instance !== undefined && instance !== null ? { instanceId: instance } : {}),
@@ -274,11 +283,6 @@ function numberParam(v: string | null | undefined): number | undefined {
   return Number.isFinite(n) ? n : undefined;
 }
 
-function formatContact(u: { scheme: string; user: string | undefined; host: string; port: number | undefined; params: Map<string, string | null> }): string {
-  let s = `${u.scheme}:${u.user !== undefined ? `${u.user}@` : ''}${u.port !== undefined ? hostPort(u.host, u.port) : u.host}`;
-  for (const [k, v] of u.params) s += v === null ? `;${k}` : `;${k}=${v}`;
-  return s;
-}
 
 function delay(scheduler: TimerScheduler, ms: number): Promise<void> {
   return new Promise((resolve) => scheduler.schedule(ms, resolve));

@@ -36,8 +36,9 @@ export class SourceGuard {
     private readonly clock: Pick<TimerScheduler, 'now'>,
     opts: SourceGuardOptions = {},
   ) {
-    this.rate = opts.ratePerSecond ?? 2000;
-    this.burst = opts.burst ?? 4000;
+    // A trunk or SBC sends everything from one address: 1,500 calls/s is ~5,000 messages/s.
+    this.rate = opts.ratePerSecond ?? 10_000;
+    this.burst = opts.burst ?? 20_000;
     this.maxSources = opts.maxSources ?? 100_000;
     this.blocked = (opts.blockedUserAgents ?? DEFAULT_BLOCKED_USER_AGENTS).map((s) => s.toLowerCase());
   }

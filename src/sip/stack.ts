@@ -74,7 +74,8 @@ export class SipStack implements TransactionLayerUser, DialogHost {
   readonly dialogs = new Map<string, Dialog>();
   private readonly guard: SourceGuard;
   private readonly supported: Set<string>;
-  private readonly pending = new Map<InviteServerTransaction, InboundRequest>();
+  /** INVITEs still waiting for the application's answer, for CANCEL. Weak: a finished transaction takes its entry with it. */
+  private readonly pending = new WeakMap<InviteServerTransaction, InboundRequest>();
   /** ACK waiters for our 2xx responses, keyed by Call-ID and CSeq number. */
   private readonly ackWaiters = new Map<string, (ack: SipRequest) => void>();
   /** Last ACK we sent for a 2xx, to re-ACK retransmitted 2xx (§13.2.2.4). */
@@ -163,6 +164,22 @@ export class SipStack implements TransactionLayerUser, DialogHost {
       if (unsupported.length > 0) {
         this.respondStateless(req, 420, 'Bad Extension', source, [['Unsupported', unsupported.join(', ')]]);
         return;
+      }
+      // §8.2.3: a body we cannot read in a request that must be understood → 415 (INFO, NOTIFY, MESSAGE carry other types on purpose).
+      if ((req.method === 'INVITE' || req.method === 'UPDATE') && req.body.length > 0) {
+        const type = (req.headers.get('content-type') ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
+        if (type !== 'application/sdp' && type !== 'multipart/mixed') {
+          this.respondStateless(req, 415, 'Unsupported Media Type', source, [['Accept', 'application/sdp']]);
+          return;
+        }
+      }
+      // §21.4.7: a caller that cannot accept an SDP answer cannot be answered.
+      if (req.method === 'INVITE' && req.headers.has('accept')) {
+        const accepted = req.headers.getAll('accept').map((a) => (a.split(';')[0] ?? '').trim().toLowerCase());
+        if (!accepted.some((a) => a === 'application/sdp' || a === 'application/*' || a === '*/*' || a === '')) {
+          this.respondStateless(req, 406, 'Not Acceptable', source);
+          return;
+        }
       }
       // §16.3 / §8.2: a request that has run out of hops is not extended by a B2BUA (OPTIONS is answered: it is a probe).
       if (req.maxForwards() === 0 && req.method !== 'OPTIONS' && req.method !== 'REGISTER') {

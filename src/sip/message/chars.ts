@@ -10,11 +10,10 @@ export const USER = 4; // unreserved / user-unreserved ("&" "=" "+" "$" "," ";" 
 export const PASSWORD = 8; // unreserved / "&" / "=" / "+" / "$" / ","
 export const PARAMCHAR = 16; // unreserved / param-unreserved ("[" "]" "/" ":" "&" "+" "$")
 export const HNV = 32; // unreserved / hnv-unreserved ("[" "]" "/" "?" ":" "+" "$")
-export const WORD = 64; // word: token chars plus ( ) < > : \ " / [ ] ? { }  (Call-ID, §25.1)
-export const URIC = 128; // characters an absolute Request-URI may contain (RFC 2396 uric, "[" "]" of RFC 5118, "%")
-export const HOSTNAME = 256; // alphanum / "-" / "." (and "_", tolerated)
+export const HOSTNAME = 64; // alphanum / "-" / "." (and "_", tolerated)
+export const GENVALUE = 128; // gen-value without quotes: token / host, i.e. token chars plus ":" "[" "]" (§25.1)
 
-const table = new Uint16Array(128);
+const table = new Uint8Array(128);
 
 function mark(chars: string, flag: number): void {
   for (let i = 0; i < chars.length; i++) table[chars.charCodeAt(i)]! |= flag;
@@ -23,14 +22,13 @@ function mark(chars: string, flag: number): void {
 const ALNUM = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789';
 const MARK = "-_.!~*'()";
 mark(ALNUM + "-.!%*_+`'~", TOKEN);
-mark(ALNUM + MARK, UNRESERVED | USER | PASSWORD | PARAMCHAR | HNV | URIC);
+mark(ALNUM + MARK, UNRESERVED | USER | PASSWORD | PARAMCHAR | HNV);
 mark('&=+$,;?/', USER);
 mark('&=+$,', PASSWORD);
 mark('[]/:&+$', PARAMCHAR);
 mark('[]/?:+$', HNV);
-mark(ALNUM + "-.!%*_+`'~" + '()<>:\\"/[]?{}', WORD);
-mark(';/?:@&=+$,%[]', URIC);
 mark(ALNUM + '-._', HOSTNAME);
+mark(ALNUM + "-.!%*_+`'~" + ':[]', GENVALUE);
 
 /** Flags of a UTF-16 code unit; 0 outside ASCII. */
 export function charClass(c: number): number {
@@ -42,15 +40,6 @@ export function isToken(s: string): boolean {
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);
     if (c >= 128 || (table[c]! & TOKEN) === 0) return false;
-  }
-  return true;
-}
-
-/** True when every code unit of s[from, to) is in the class. */
-export function allOf(s: string, from: number, to: number, flag: number): boolean {
-  for (let i = from; i < to; i++) {
-    const c = s.charCodeAt(i);
-    if (c >= 128 || (table[c]! & flag) === 0) return false;
   }
   return true;
 }

@@ -99,11 +99,7 @@ export class SipMessageError extends Error {
   }
 }
 
-/** Shorthand for the many 400s of header grammar (RFC 3261 §21.4.1). */
-export function badHeader(header: string, reason: string, detail?: string): SipParseError {
-  return new SipParseError({ code: 'SIP_BAD_HEADER', status: 400, reason, header, ...(detail === undefined ? {} : { detail }) });
-}
-
+/** A URI that does not follow its grammar: 400 (RFC 3261 §21.4.1). */
 export function badUri(detail: string): SipParseError {
   return new SipParseError({ code: 'SIP_BAD_URI', status: 400, reason: 'Bad URI', detail });
 }

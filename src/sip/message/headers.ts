@@ -29,24 +29,25 @@ function checkName(name: string): string {
 const UNSET: unique symbol = Symbol('unset');
 
 /**
- * Structured values of the headers every message handler reads, in fixed
- * fields: cheaper than a Map on the per-message path. Named after the header
- * key they derive from, so a change to that header resets them.
+ * Structured values of the headers every message handler reads, cached in
+ * an array by slot number (cheaper than a Map or keyed properties on the
+ * per-message path). SLOT_KEY names the header each derives from, so a
+ * change to that header resets it.
  */
-class Slots {
-  via: unknown = UNSET;
-  'via#top': unknown = UNSET;
-  from: unknown = UNSET;
-  to: unknown = UNSET;
-  'call-id': unknown = UNSET;
-  cseq: unknown = UNSET;
-  'max-forwards': unknown = UNSET;
-  contact: unknown = UNSET;
-  route: unknown = UNSET;
-  'record-route': unknown = UNSET;
-}
-
-export type Slot = keyof Slots;
+export const Slot = {
+  via: 0,
+  topVia: 1,
+  from: 2,
+  to: 3,
+  callId: 4,
+  cseq: 5,
+  maxForwards: 6,
+  contact: 7,
+  route: 8,
+  recordRoute: 9,
+} as const;
+export type Slot = (typeof Slot)[keyof typeof Slot];
+const SLOT_KEY = ['via', 'via', 'from', 'to', 'call-id', 'cseq', 'max-forwards', 'contact', 'route', 'record-route'];
 
 export class HeaderFieldsImpl implements HeaderFields {
   /** Names as written. */
@@ -61,7 +62,7 @@ export class HeaderFieldsImpl implements HeaderFields {
   private spans: number[];
   /** Bumped on every change; a message compares it to know whether raw bytes still hold. */
   revision = 0;
-  private slots: Slots | undefined;
+  private slots: unknown[] | undefined;
   private view: HeaderField[] | undefined;
 
   /**
@@ -219,7 +220,7 @@ export class HeaderFieldsImpl implements HeaderFields {
    * not cached: a bad header throws on every access.
    */
   cached<T>(slot: Slot, compute: (h: HeaderFieldsImpl) => T): T {
-    const slots = (this.slots ??= new Slots());
+    const slots = (this.slots ??= [UNSET, UNSET, UNSET, UNSET, UNSET, UNSET, UNSET, UNSET, UNSET, UNSET]);
     const hit = slots[slot];
     if (hit !== UNSET) return hit as T;
     const value = compute(this);
@@ -245,8 +246,7 @@ export class HeaderFieldsImpl implements HeaderFields {
     this.revision++;
     this.view = undefined;
     const slots = this.slots;
-    if (slots === undefined || !(key in slots)) return;
-    slots[key as Slot] = UNSET;
-    if (key === 'via') slots['via#top'] = UNSET;
+    if (slots === undefined) return;
+    for (let i = 0; i < SLOT_KEY.length; i++) if (SLOT_KEY[i] === key) slots[i] = UNSET;
   }
 }

@@ -10,7 +10,7 @@
  * changed, and otherwise rebuilds the message with a correct Content-Length.
  */
 import { SipMessageError, SipParseError } from './errors.ts';
-import { HeaderFieldsImpl } from './headers.ts';
+import { HeaderFieldsImpl, Slot } from './headers.ts';
 import { parseNameAddr, parseNameAddrList } from './name-addr.ts';
 import { splitList } from './scan.ts';
 import { serialize } from './serializer.ts';
@@ -164,44 +164,44 @@ abstract class MessageCore extends SipMessage {
   }
 
   via(): Via[] {
-    return this.headers.cached('via', viaAll);
+    return this.headers.cached(Slot.via, viaAll);
   }
 
   topVia(): Via | undefined {
-    return this.headers.cached('via#top', viaTop);
+    return this.headers.cached(Slot.topVia, viaTop);
   }
 
   from(): NameAddr {
-    return this.headers.cached('from', fromOf);
+    return this.headers.cached(Slot.from, fromOf);
   }
 
   to(): NameAddr {
-    return this.headers.cached('to', toOf);
+    return this.headers.cached(Slot.to, toOf);
   }
 
   callId(): string {
-    return this.headers.cached('call-id', callIdOf);
+    return this.headers.cached(Slot.callId, callIdOf);
   }
 
   cseq(): CSeq {
-    return this.headers.cached('cseq', cseqOf);
+    return this.headers.cached(Slot.cseq, cseqOf);
   }
 
   contact(): NameAddr[] | '*' {
-    return this.headers.cached('contact', contactOf);
+    return this.headers.cached(Slot.contact, contactOf);
   }
 
   recordRoute(): NameAddr[] {
-    return this.headers.cached('record-route', recordRouteOf);
+    return this.headers.cached(Slot.recordRoute, recordRouteOf);
   }
 
   route(): NameAddr[] {
-    return this.headers.cached('route', routeOf);
+    return this.headers.cached(Slot.route, routeOf);
   }
 
   /** undefined when absent; the server core treats that as 70 (RFC 3261 §8.1.1.6, RFC 4475 §3.4.1). */
   maxForwards(): number | undefined {
-    return this.headers.cached('max-forwards', maxForwardsOf);
+    return this.headers.cached(Slot.maxForwards, maxForwardsOf);
   }
 
   tokens(name: string): string[] {

@@ -18,8 +18,8 @@ import { cursor, readParams, readQuoted, quote, splitList } from './scan.ts';
 import type { NameAddr } from './types.ts';
 import { formatUri } from './uri.ts';
 
-/** Display name of a header (for reason phrases): "From", "Contact"... */
-export type AddressHeader = 'From' | 'To' | 'Contact' | 'Route' | 'Record-Route' | 'Reply-To' | 'Refer-To' | 'Referred-By' | string;
+/** Name of the header being parsed, as it appears in reason phrases: "From", "Contact"... */
+export type AddressHeader = string;
 
 function bad(header: AddressHeader, detail: string): SipParseError {
   return new SipParseError({ code: 'SIP_BAD_HEADER', status: 400, reason: `Bad ${header} header`, detail, header: header.toLowerCase() });

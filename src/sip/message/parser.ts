@@ -258,10 +258,10 @@ export function parseMessage(input: Buffer, opts?: ParseOptions): SipRequest | S
     }
     bodyLength = declared; // a smaller one truncates: the rest is not part of the message
   }
-  const end = bodyStart + bodyLength!;
+  const end = bodyStart + bodyLength;
   if (end - start > maxBytes) fail(tooLarge(maxBytes), line, scan);
-  if (opts?.maxBodyBytes !== undefined && bodyLength! > opts.maxBodyBytes) {
-    fail(new SipParseError({ code: 'SIP_BODY_TOO_LARGE', status: 413, reason: 'Request Entity Too Large', detail: `body of ${bodyLength!} bytes` }), line, scan);
+  if (opts?.maxBodyBytes !== undefined && bodyLength > opts.maxBodyBytes) {
+    fail(new SipParseError({ code: 'SIP_BODY_TOO_LARGE', status: 413, reason: 'Request Entity Too Large', detail: `body of ${bodyLength} bytes` }), line, scan);
   }
 
   const headers = headersOf(scan);

@@ -4,7 +4,7 @@
  * functions work on index ranges of one string so a value is sliced only
  * where a result is kept.
  */
-import { charClass, isWs, skipWs, TOKEN, trimEnd } from './chars.ts';
+import { charClass, GENVALUE, isWs, skipWs, TOKEN, trimEnd } from './chars.ts';
 
 /** Result position of the last scan; module state instead of a tuple per call (hot path). */
 export const cursor = { end: 0 };
@@ -90,11 +90,7 @@ export function tokenEnd(s: string, i: number, end: number): number {
 
 /** gen-value characters: token, plus ":" "[" "]" of host (IPv6 in received=, RFC 5118 §4.5). */
 function valueEnd(s: string, i: number, end: number): number {
-  while (i < end) {
-    const c = s.charCodeAt(i);
-    if (!(c < 128 && ((charClass(c) & TOKEN) !== 0 || c === 0x3a || c === 0x5b || c === 0x5d))) break;
-    i++;
-  }
+  while (i < end && (charClass(s.charCodeAt(i)) & GENVALUE) !== 0) i++;
   return i;
 }
 
@@ -138,7 +134,7 @@ export function readParams(s: string, i: number, end: number, params: Map<string
       }
     }
     // A repeated parameter keeps its first value: a later "tag" must not override dialog identity.
-    if (!params.has(name)) params.set(name, value);
+    if (params.size === 0 || !params.has(name)) params.set(name, value);
   }
 }
 

@@ -10,7 +10,7 @@
 import { charClass, HNV, isAlpha, isDigit, PARAMCHAR, PASSWORD, USER } from './chars.ts';
 import { escape, unescape } from './escape.ts';
 import { badUri, SipParseError } from './errors.ts';
-import { isHost, parsePort } from './host.ts';
+import { parsePort, scanHost } from './host.ts';
 import type { SipUri, UriScheme } from './types.ts';
 
 export const SUPPORTED_URI_SCHEMES: readonly UriScheme[] = ['sip', 'sips', 'tel'];
@@ -76,10 +76,14 @@ function scanTo(s: string, i: number, end: number, a: number, b: number): number
 
 /** s[from, to) made of `flag` characters and %-escapes, decoded. */
 function component(s: string, from: number, to: number, flag: number, what: string): string {
+  let escaped = false;
   for (let i = from; i < to; i++) {
     const c = s.charCodeAt(i);
-    if (c !== 0x25 && (charClass(c) & flag) === 0) throw badUri(`bad character in ${what}`);
+    if ((charClass(c) & flag) !== 0) continue;
+    if (c !== 0x25) throw badUri(`bad character in ${what}`);
+    escaped = true;
   }
+  if (!escaped) return s.slice(from, to);
   const value = unescape(s, from, to);
   if (value === undefined) throw badUri(`bad escape in ${what}`);
   return value;
@@ -121,20 +125,12 @@ function parseSip(s: string, start: number, scheme: 'sip' | 'sips'): SipUri {
     if (pc >= 0) password = component(s, pc + 1, at, PASSWORD, 'password');
     i = at + 1;
   }
-  let hostEnd: number;
-  if (s.charCodeAt(i) === 0x5b) {
-    const close = s.indexOf(']', i);
-    if (close < 0) throw badUri('unterminated IPv6 reference');
-    hostEnd = close + 1;
-  } else {
-    hostEnd = i;
-    while (hostEnd < end) {
-      const c = s.charCodeAt(hostEnd);
-      if (c === 0x3a || c === SEMI || c === QMARK) break;
-      hostEnd++;
-    }
+  const hostEnd = scanHost(s, i, end);
+  if (hostEnd < 0) throw badUri('bad host');
+  if (hostEnd < end) {
+    const c = s.charCodeAt(hostEnd);
+    if (c !== 0x3a && c !== SEMI && c !== QMARK) throw badUri('bad host');
   }
-  if (!isHost(s, i, hostEnd)) throw badUri('bad host');
   const host = s.slice(i, hostEnd);
   i = hostEnd;
   let port: number | undefined;

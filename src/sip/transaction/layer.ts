@@ -245,13 +245,18 @@ function stripBrackets(host: string): string {
 /**
  * §18.2.2 and RFC 3581 §4: where responses to a request go. Over a reliable
  * transport: back over the same connection. Over UDP: to the source address
- * and port when the client asked for rport, else to `received` (or the
- * sent-by host) at the sent-by port (default 5060). maddr (multicast) is not
- * supported: hotline answers unicast.
+ * and port when the client asked for rport, else to the source address (what
+ * `received` records) at the sent-by port (default 5060). maddr (multicast)
+ * is not supported: hotline answers unicast.
  */
 export function responseDestination(req: SipRequest, source: Source): Destination {
   if (source.protocol !== 'udp') return source;
-  const via = req.topVia();
+  let via;
+  try {
+    via = req.topVia();
+  } catch {
+    return source; // an unreadable Via: answer where the bytes came from
+  }
   if (via === undefined) return source;
   // RFC 3581 §4: a client that asked for rport gets its answer where the request came from
   // (also for stateless answers, before the Via was stamped).
@@ -259,7 +264,7 @@ export function responseDestination(req: SipRequest, source: Source): Destinatio
     const rport = via.params.get('rport');
     return { protocol: 'udp', address: source.address, port: rport !== null && rport !== undefined && /^\d+$/.test(rport) ? Number(rport) : source.port };
   }
-  const received = via.params.get('received');
-  const address = received ?? stripBrackets(via.host);
-  return { protocol: 'udp', address, port: via.port ?? 5060 };
+  // §18.2.2: to the `received` address — which is always the packet's source
+  // (a peer-written received is never trusted) — at the sent-by port.
+  return { protocol: 'udp', address: source.address, port: via.port ?? 5060 };
 }

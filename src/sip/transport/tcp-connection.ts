@@ -9,7 +9,8 @@
  *   connecting ──error / timeout──▶ closed      reason connect-failed; pending sends reject
  *   open ───────peer FIN / error──▶ closed      reason peer / error
  *   open ───────idle timeout──────▶ closed      reason idle
- *   open ───────framing error─────▶ closed      reason framing (RFC 3261 §18.3: the stream cannot be resynchronised)
+ *   open ───────framing error─────▶ closing     reason framing (RFC 3261 §18.3: the stream cannot be resynchronised);
+ *                                               reading stops, answers to requests already delivered get a moment to leave
  *   open ───────write queue full──▶ closed      reason overload
  *   any ────────shutdown──────────▶ closing     FIN after queued bytes; destroyed after the grace period
  *   closing ────socket closed─────▶ closed
@@ -21,6 +22,10 @@ import { StreamFramer } from './stream-framer.ts';
 import type { ConnectionCloseReason, TransportStats } from './transport.ts';
 
 export type ConnectionState = 'connecting' | 'open' | 'closing' | 'closed';
+
+/** After a framing error: time for answers already on their way to leave, then a FIN with this much grace. */
+const FRAMING_DRAIN_MS = 500;
+const FRAMING_CLOSE_GRACE_MS = 1_000;
 
 /** What a connection needs from its transport. */
 export interface ConnectionHost {
@@ -59,6 +64,8 @@ export class TcpConnection {
   /** Outbound: settles when the connect completes or fails. */
   private ready: Promise<void> | undefined;
   private timer: NodeJS.Timeout | undefined;
+  /** After a framing error nothing more is read; writes still go out until the connection closes. */
+  private readClosed = false;
   /** Writes numbered in order; their callbacks run in the same order. */
   private writesStarted = 0;
   private writesSettled = 0;
@@ -210,6 +217,7 @@ export class TcpConnection {
 
   // Arrow properties: bound once per connection, nothing allocated per chunk.
   private readonly onData = (chunk: Buffer): void => {
+    if (this.readClosed) return;
     this.host.stats.bytesIn += chunk.length;
     const items = this.framer.push(chunk);
     for (const item of items) {
@@ -227,7 +235,11 @@ export class TcpConnection {
           break;
         case 'error':
           this.host.framingError(this, item.reason);
-          this.destroy('framing');
+          this.reason ??= 'framing';
+          this.readClosed = true;
+          this.socket.pause();
+          this.clearTimer();
+          this.timer = setTimeout(() => this.shutdown(FRAMING_CLOSE_GRACE_MS), FRAMING_DRAIN_MS);
           return;
       }
     }

@@ -1,6 +1,7 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { SipParseError } from '../../../../src/sip/message/errors.ts';
-import { isIPv4, isIPv6 } from '../../../../src/sip/message/host.ts';
+import { isHost, isIPv4, isIPv6, scanHost } from '../../../../src/sip/message/host.ts';
 import type { SipUri } from '../../../../src/sip/message/types.ts';
 import { formatUri, parseUri, uriScheme } from '../../../../src/sip/message/uri.ts';
 
@@ -97,6 +98,7 @@ describe('IPv6 references (RFC 5118)', () => {
     ['sip:[2001:db8::10:5070]', '[2001:db8::10:5070]', undefined], // §4.2: inside the brackets it is address
     ['sip:user@[::ffff:192.0.2.2]', '[::ffff:192.0.2.2]', undefined], // §4.9
     ['sip:user@[2001:db8::192.0.2.1]', '[2001:db8::192.0.2.1]', undefined], // §4.10 correct form
+    ['sip:user@[2001:db8:::192.0.2.1]', '[2001:db8:::192.0.2.1]', undefined], // §4.10: the 3-colon form RFC 3261's ABNF allowed, tolerated
     ['sip:[::1]:5060;transport=tcp', '[::1]', 5060],
     ['sip:[2001:0db8:0000:0000:0000:ff00:0042:8329]', '[2001:0db8:0000:0000:0000:ff00:0042:8329]', undefined],
   ])('%s', (text, host, port) => {
@@ -108,7 +110,7 @@ describe('IPv6 references (RFC 5118)', () => {
 
   it.each([
     'sip:2001:db8::10', // §4.6: no brackets
-    'sip:user@[2001:db8:::192.0.2.1]', // §4.10: three colons
+    'sip:user@[2001:db8:::1]', // ":::" not before an IPv4 tail
     'sip:[2001:db8::10', // unterminated
     'sip:[1:2:3:4:5:6:7:8:9]',
     'sip:[1::2::3]',
@@ -124,6 +126,18 @@ describe('IPv6 references (RFC 5118)', () => {
     for (const bad of [':', ':1', '1:', '1:2:3:4:5:6:7', '1:2:3:4:5:6:7:8:9', '1::2:3:4:5:6:7:8', 'g::1', '1:2:3:4:5:6:7:1.2.3.4']) expect(isIPv6(bad), bad).toBe(false);
     expect(isIPv4('192.0.2.1')).toBe(true);
     expect(isIPv4('192.0.2')).toBe(false);
+  });
+});
+
+describe('scanHost', () => {
+  it('agrees with isHost on every string: one pass finds and validates the same hosts', () => {
+    const chars = fc.constantFrom(...'ab1-._:[]0.9fF'.split(''));
+    fc.assert(
+      fc.property(fc.oneof(fc.string({ unit: chars, maxLength: 12 }), fc.domain(), fc.ipV4(), fc.ipV6().map((a) => `[${a}]`)), (s) => {
+        expect(scanHost(s, 0, s.length) === s.length).toBe(isHost(s));
+      }),
+      { seed: Number(process.env.HOTLINE_FC_SEED ?? 5118), numRuns: 3000 },
+    );
   });
 });
 
