@@ -176,6 +176,7 @@ export class Acd {
   removeAgent(agentId: string): void {
     const a = this.agent(agentId);
     if (a.state !== 'logged-out') throw new AcdError('ACD_ILLEGAL_TRANSITION', `agent ${agentId} must log out before removal (is ${a.state})`);
+    for (const q of a.queues) q.members.delete(a);
     this.agents.delete(agentId);
   }
 
@@ -429,7 +430,7 @@ export class Acd {
       if (c.kind === 'call' && c.enqueuedAt < oldest) oldest = c.enqueuedAt;
     }
     const agentsByState: Record<AgentState, number> = { 'logged-out': 0, available: 0, reserved: 0, 'on-call': 0, 'wrap-up': 0, 'not-ready': 0 };
-    for (const a of this.agents.values()) if (a.queues.includes(q)) agentsByState[a.state]++;
+    for (const a of q.members) agentsByState[a.state]++;
     return { id: q.id, waiting, offered, callbacks, longestWaitMs: oldest === Infinity ? 0 : now - oldest, agentsByState };
   }
 
@@ -443,8 +444,7 @@ export class Acd {
     const now = this.clock.now();
     const busyElapsedMs: Millis[] = [];
     let free = 0;
-    for (const a of this.agents.values()) {
-      if (!a.queues.includes(q)) continue;
+    for (const a of q.members) {
       if (a.state === 'available') free++;
       else if (a.state === 'on-call') busyElapsedMs.push(now - a.callStartedAt);
       else if (a.state === 'reserved') busyElapsedMs.push(0);
@@ -885,9 +885,14 @@ export class Acd {
 
   private refreshMembership(a: AgentRec): void {
     if (a.inAvailableSets) this.leaveAvailableSets(a);
+    for (const q of a.queues) q.members.delete(a);
     a.queues = [];
     a.lanesVersion = -1;
-    for (const q of this.queues.values()) if (q.servable(a)) a.queues.push(q);
+    for (const q of this.queues.values()) {
+      if (!q.servable(a)) continue;
+      a.queues.push(q);
+      q.members.add(a);
+    }
     if (a.state === 'available') this.enterAvailableSets(a);
   }
 

@@ -117,6 +117,8 @@ export class QueueRec {
   laneList: Lane[] = [];
   /** Available agents that can serve this queue (at some step). */
   readonly available = new Set<AgentRec>();
+  /** Every agent that can serve this queue at some step, whatever its state (for snapshots and wait estimates). */
+  readonly members = new Set<AgentRec>();
   /** Contacts in the queue: waiting, being offered, or callbacks. */
   readonly contacts = new Set<ContactRec>();
   /** Position in `members` for top-down and round-robin. */

@@ -440,6 +440,19 @@ describe('configuration changes at run time', () => {
     expect(offers(ev)[0]?.agentId).toBe('a');
   });
 
+  it('queue snapshots count only the agents who serve the queue, and forget removed ones', () => {
+    const { acd } = setup([queueConfig({ id: 'net', target: 'internet' }), queueConfig({ id: 'tv', target: 'tv' })], [agent('a', { internet: 5 }), agent('b', { tv: 5 })]);
+    acd.login('a');
+    expect(acd.queueSnapshot('net').agentsByState).toMatchObject({ available: 1, 'logged-out': 0 });
+    expect(acd.queueSnapshot('tv').agentsByState).toMatchObject({ available: 0, 'logged-out': 1 });
+    acd.upsertAgent(agent('b', { tv: 5, internet: 3 }));
+    expect(acd.queueSnapshot('net').agentsByState['logged-out']).toBe(1);
+    acd.removeAgent('b');
+    expect(acd.queueSnapshot('net').agentsByState['logged-out']).toBe(0);
+    expect(acd.queueSnapshot('tv').agentsByState['logged-out']).toBe(0);
+    expect(acd.serviceView('net')).toMatchObject({ free: 1, staffed: 1 });
+  });
+
   it('rejects a bad target expression with a typed error', () => {
     expect(() => setup([queueConfig({ id: 'q', target: 'internet >=' })], [])).toThrowError(expect.objectContaining({ code: 'ACD_BAD_EXPRESSION' }));
   });
