@@ -121,6 +121,24 @@ export class Dialog extends EventEmitter {
   }
 
   /**
+   * Report the progress of a transfer we accepted (RFC 3515 §2.4.5): a NOTIFY
+   * with Event: refer and the status line of the new call as message/sipfrag.
+   * A final status (≥ 200) ends the implicit subscription.
+   */
+  async notifyRefer(status: number, reason: string): Promise<SipResponse> {
+    const final = status >= 200;
+    return this.request({
+      method: 'NOTIFY',
+      headers: [
+        ['Event', 'refer'],
+        ['Subscription-State', final ? 'terminated;reason=noresource' : 'active;expires=60'],
+      ],
+      body: `SIP/2.0 ${status} ${reason}\r\n`,
+      contentType: 'message/sipfrag',
+    });
+  }
+
+  /**
    * Re-INVITE with a new offer (hold: a=sendonly; resume: a=sendrecv). Resolves
    * with the peer's answer; a non-2xx rejects with SipError (491 means "try
    * again later", RFC 3261 §14.1).

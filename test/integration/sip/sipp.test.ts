@@ -317,9 +317,7 @@ describe('hotline SIP stack against SIPp', () => {
       dialog.on('refer', (req, res) => {
         referTo.push(req.headers.get('refer-to'));
         res.send(202, 'Accepted');
-        notified = dialog
-          .request({ method: 'NOTIFY', headers: [['Event', 'refer'], ['Subscription-State', 'terminated;reason=noresource']], body: 'SIP/2.0 200 OK\r\n', contentType: 'message/sipfrag' })
-          .then((response) => response.status);
+        notified = dialog.notifyRefer(200, 'OK').then((response) => response.status);
       }),
     );
     const r = await runSipp({ scenario: scenario('refer.xml'), remote: addressOf(server, 'udp'), calls: 1 });
