@@ -4,6 +4,7 @@
  * the calls layer uses, shaped like drachtio-srf: `invite()`, `createUAS()`,
  * `createUAC()`, `createB2BUA()`, `request()`, and registrar lookups.
  */
+import { networkInterfaces } from 'node:os';
 import type { Logger } from 'pino';
 import { DigestAuthenticator, type CredentialStore, type DigestAlgorithm } from './auth/index.ts';
 import type { Dialog } from './dialog/dialog.ts';
@@ -101,9 +102,12 @@ export class SipServer {
       onMessage: (m) => ref.stack?.handleInbound(m.data, { protocol: m.source.transport, address: m.source.address, port: m.source.port, ...(m.connectionId !== undefined ? { connectionId: m.connectionId } : {}) }),
       onError: (err) => opts.log.debug({ err }, 'transport error'),
     });
+    // On a wildcard address, Via and Contact need a real one: phones send BYE to our Contact.
+    const wildcardHost = opts.advertise ?? firstExternalAddress() ?? '127.0.0.1';
+    if (opts.advertise === undefined && opts.listen.some((l) => isWildcard(l.host))) opts.log.info({ advertise: wildcardHost }, 'listening on a wildcard address: advertising this one in Via and Contact (set sip.advertise to choose)');
     const advertised = (protocol: Destination['protocol']): { host: string; port: number } => {
       const t = transports.get(protocol === 'tcp' ? 'tcp' : 'udp') ?? transports.transports[0];
-      const host = opts.advertise ?? (t === undefined || isWildcard(t.local.address) ? '127.0.0.1' : t.local.address);
+      const host = opts.advertise ?? (t === undefined || isWildcard(t.local.address) ? wildcardHost : t.local.address);
       return { host, port: t?.local.port ?? 5060 };
     };
     const sipTransports: SipTransports = { send: (data, dest) => transports.send(data, dest), advertised };
@@ -258,6 +262,14 @@ export class SipServer {
       if (!this.closed) this.armExpiry();
     });
   }
+}
+
+/** The first non-internal IPv4 address of this machine, if any. */
+function firstExternalAddress(): string | undefined {
+  for (const list of Object.values(networkInterfaces())) {
+    for (const a of list ?? []) if (a.family === 'IPv4' && !a.internal) return a.address;
+  }
+  return undefined;
 }
 
 function isWildcard(address: string): boolean {
