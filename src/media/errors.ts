@@ -13,8 +13,24 @@ export type MediaErrorCode =
   | 'MEDIA_BUFFER_TOO_SMALL'
   /** An argument is out of range (channel count, frame length...). */
   | 'MEDIA_BAD_ARGUMENT'
+  /** An SDP body that cannot be used: not SDP, a malformed m= line, a missing or bad c= address or port. */
+  | 'MEDIA_SDP_INVALID'
+  /** A well-formed SDP we cannot accept: no audio stream, no G.711 in common, SRTP/DTLS (calls map it to SIP 488). */
+  | 'MEDIA_SDP_NO_COMMON_CODEC'
   /** A write or sync on a WavWriter that is already closed. */
-  | 'MEDIA_WRITER_CLOSED';
+  | 'MEDIA_WRITER_CLOSED'
+  /** Every RTP port of the configured range is in use (or refused by the OS). */
+  | 'MEDIA_PORTS_EXHAUSTED'
+  /** The endpoint was destroyed (hang-up, RTP timeout) before or during the operation. */
+  | 'MEDIA_ENDPOINT_GONE'
+  /** The operation was stopped through its AbortSignal. */
+  | 'MEDIA_ABORTED'
+  /** The operation does not fit the endpoint's state (bridge to itself, modify without an offer...). */
+  | 'MEDIA_BAD_STATE'
+  /** The media worker thread is not running (failed to start or exited). */
+  | 'MEDIA_ENGINE_DOWN'
+  /** An unexpected failure inside the engine (a bug): the message says what happened. */
+  | 'MEDIA_INTERNAL';
 
 export interface MediaErrorDetails {
   /** The file involved, when there is one. */
