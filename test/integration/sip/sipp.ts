@@ -17,11 +17,14 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createSocket } from 'node:dgram';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+
+/** Audio and DTMF captures shipped with Debian's sip-tester. */
+export const SIPP_PCAP_DIR = '/usr/share/sip-tester';
 
 /** Our own scenarios (written for hotline's tests). */
 export const SCENARIOS = fileURLToPath(new URL('./scenarios/', import.meta.url));
@@ -55,6 +58,8 @@ export interface SippOptions {
   traceMessages?: boolean;
   /** Kill SIPp after this long; `done` then reports `timedOut`. Default 20 s. */
   timeoutMs?: number;
+  /** Link `pcap` → /usr/share/sip-tester in SIPp's folder: `uac_pcap` loads `pcap/g711a.pcap` from there. */
+  linkPcap?: boolean;
   /** Keep at most this much of stdout/stderr. Default 64 KiB. */
   captureBytes?: number;
 }
@@ -108,6 +113,7 @@ export async function startSipp(opts: SippOptions): Promise<SippProcess> {
   const mediaPort = opts.mediaPort ?? (await freeMediaPort());
   const dir = mkdtempSync(join(tmpdir(), 'hotline-sipp-'));
   const files = { stats: join(dir, 'stats.csv'), errors: join(dir, 'errors.log'), messages: join(dir, 'messages.log') };
+  if (opts.linkPcap === true) symlinkSync(SIPP_PCAP_DIR, join(dir, 'pcap'));
   const args: string[] = [];
   if (opts.remote !== undefined) args.push(opts.remote);
   if ('builtin' in opts.scenario) args.push('-sn', opts.scenario.builtin);
