@@ -40,6 +40,27 @@ export interface HotlineConfig {
   queues: QueueConfig[];
   agents: AgentConfig[];
   sip: SipConfig;
+  media: MediaConfig;
+}
+
+/** The embedded media engine (RTP, prompts, recordings). */
+export interface MediaConfig {
+  /** Address RTP sockets bind to. */
+  bindAddress: string;
+  /** Address written into SDP; default: sip.advertise, else the machine's first non-loopback IPv4. */
+  advertise?: string;
+  /** Even RTP ports are taken from this range; RTCP uses port + 1. */
+  rtpPorts: { min: number; max: number };
+  /** A phone that should send audio and stays silent this long ends its call. 0 disables. */
+  rtpTimeoutSeconds: number;
+  /** Packetisation we offer and use when the phone states none (ms). */
+  ptime: 10 | 20 | 30 | 40 | 50 | 60;
+  /** Codecs in our order of preference for offers (answers follow the caller's order). */
+  codecs: Array<'PCMU' | 'PCMA'>;
+  /** Folder with the default prompts (prompts/<language>/<id>.wav). */
+  promptsDir: string;
+  /** Where call recordings are written. */
+  recordingsDir: string;
 }
 
 /** The embedded SIP engine: where it listens, who may call without credentials, operators' credentials (HA1 only). */
@@ -167,6 +188,19 @@ const SipSchema = z.strictObject({
   users: z.array(z.strictObject({ username: z.string().min(1), ha1Md5: hex(32).optional(), ha1Sha256: hex(64).optional() })).default([]),
 });
 
+const MediaSchema = z
+  .strictObject({
+    bindAddress: z.string().min(1).default('0.0.0.0'),
+    advertise: z.string().min(1).optional(),
+    rtpPorts: z.strictObject({ min: z.number().int().min(1024).max(65534), max: z.number().int().min(1024).max(65535) }).default({ min: 20000, max: 29999 }),
+    rtpTimeoutSeconds: z.number().min(0).max(3600).default(60),
+    ptime: z.union([z.literal(10), z.literal(20), z.literal(30), z.literal(40), z.literal(50), z.literal(60)]).default(20),
+    codecs: z.array(z.enum(['PCMU', 'PCMA'])).min(1).default(['PCMU', 'PCMA']),
+    promptsDir: z.string().min(1).default('prompts'),
+    recordingsDir: z.string().min(1).default('data/recordings'),
+  })
+  .refine((m) => m.rtpPorts.max - m.rtpPorts.min >= 3, { error: 'rtpPorts: max must be at least min + 3 (one RTP/RTCP pair)', path: ['rtpPorts'] });
+
 const ConfigSchema = z.strictObject({
   engine: z.enum(ENGINES).default('embedded'),
   http: z.strictObject({ host: z.string().min(1).default('0.0.0.0'), port: port.default(8080) }).prefault({}),
@@ -177,6 +211,7 @@ const ConfigSchema = z.strictObject({
   queues: z.array(QueueSchema).default([]),
   agents: z.array(AgentSchema).default([]),
   sip: SipSchema.prefault({}),
+  media: MediaSchema.prefault({}),
 });
 
 type Parsed = z.output<typeof ConfigSchema>;

@@ -1,8 +1,9 @@
 /**
- * Composition root: configuration → ACD → statistics and metrics → HTTP.
- * SIP, media and the store plug in here as their issues land.
+ * Composition root: configuration → ACD → statistics and metrics → SIP → media → HTTP.
+ * The calls layer and the store plug in here as their issues land.
  */
 import { mkdir } from 'node:fs/promises';
+import { networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
 import { Registry, collectDefaultMetrics } from 'prom-client';
@@ -12,7 +13,9 @@ import { buildApp } from './api/app.ts';
 import { AcdHost } from './calls/acd-host.ts';
 import { ConfigError, loadConfig, type HotlineConfig } from './config.ts';
 import { registerAcdMetrics } from './metrics/acd-metrics.ts';
+import { registerMediaMetrics } from './metrics/media-metrics.ts';
 import { registerSipMetrics } from './metrics/sip-metrics.ts';
+import { MediaServer } from './media/media-server.ts';
 import { MemoryCredentialStore } from './sip/auth/index.ts';
 import { FileBindingStore } from './sip/registrar/index.ts';
 import { SipServer } from './sip/server.ts';
@@ -21,6 +24,7 @@ export interface RunningServer {
   url: string;
   acd: AcdHost;
   sip: SipServer;
+  media: MediaServer;
   close(): Promise<void>;
 }
 
@@ -42,8 +46,16 @@ export async function startServer(config: HotlineConfig, logger = pino({ level: 
 
   const sip = await startSip(config, logger, opts.dataDir ?? 'data');
   registerSipMetrics(registry, sip);
+  let media: MediaServer;
+  try {
+    media = await startMedia(config, logger);
+  } catch (err) {
+    await sip.close();
+    throw err;
+  }
+  registerMediaMetrics(registry, media);
 
-  const app = buildApp({ registry, logger, readiness: { acd: () => true, sip: () => sip.addresses.length > 0 } });
+  const app = buildApp({ registry, logger, readiness: { acd: () => true, sip: () => sip.addresses.length > 0, media: () => media.up } });
   const url = await app.listen({ host: config.http.host, port: config.http.port });
   logger.info({ url, queues: config.queues.length, agents: config.agents.length }, 'hotline is up');
 
@@ -51,10 +63,12 @@ export async function startServer(config: HotlineConfig, logger = pino({ level: 
     url,
     acd: host,
     sip,
+    media,
     async close() {
       host.stop();
       await app.close();
       await sip.close();
+      await media.close();
     },
   };
 }
@@ -76,6 +90,34 @@ async function startSip(config: HotlineConfig, logger: pino.Logger, dataDir: str
   });
   logger.info({ sip: sip.addresses }, 'SIP listening');
   return sip;
+}
+
+/** The embedded media engine in its worker thread, on the configured RTP port range. */
+async function startMedia(config: HotlineConfig, logger: pino.Logger): Promise<MediaServer> {
+  const m = config.media;
+  const advertiseAddress = m.advertise ?? config.sip.advertise ?? (isWildcard(m.bindAddress) ? firstExternalIPv4() : m.bindAddress) ?? '127.0.0.1';
+  const media = await MediaServer.start({
+    bindAddress: m.bindAddress,
+    advertiseAddress,
+    portMin: m.rtpPorts.min,
+    portMax: m.rtpPorts.max,
+    rtpTimeoutMs: m.rtpTimeoutSeconds * 1000,
+    ptime: m.ptime,
+    codecs: m.codecs,
+  });
+  logger.info({ media: { advertise: advertiseAddress, rtpPorts: m.rtpPorts } }, 'media engine up');
+  return media;
+}
+
+function isWildcard(address: string): boolean {
+  return address === '0.0.0.0' || address === '::';
+}
+
+function firstExternalIPv4(): string | undefined {
+  for (const list of Object.values(networkInterfaces())) {
+    for (const a of list ?? []) if (a.family === 'IPv4' && !a.internal) return a.address;
+  }
+  return undefined;
 }
 
 async function main(): Promise<void> {

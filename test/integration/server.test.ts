@@ -1,3 +1,4 @@
+import { createSocket } from 'node:dgram';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -18,7 +19,8 @@ describe('the server on its demo configuration', () => {
     const config = loadConfig('hotline.yaml', {});
     dataDir = mkdtempSync(join(tmpdir(), 'hotline-data-'));
     const sip = { ...config.sip, listen: [{ protocol: 'udp' as const, host: '127.0.0.1', port: 0 }, { protocol: 'tcp' as const, host: '127.0.0.1', port: 0 }] };
-    server = await startServer({ ...config, http: { host: '127.0.0.1', port: 0 }, sip }, pino({ level: 'silent' }), { dataDir });
+    const media = { ...config.media, bindAddress: '127.0.0.1', rtpPorts: { min: 46000, max: 46999 } };
+    server = await startServer({ ...config, http: { host: '127.0.0.1', port: 0 }, sip, media }, pino({ level: 'silent' }), { dataDir });
   });
   afterAll(async () => {
     await server.close();
@@ -77,11 +79,34 @@ describe('the server on its demo configuration', () => {
     expect(await scrape()).toContain('hotline_queue_abandoned_total{queue="internet-l1"} 1');
   });
 
-  it('answers the health probes', async () => {
+  it('answers the health probes, the media engine among the readiness checks', async () => {
     expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
     const ready = await fetch(`${server.url}/readyz`);
     expect(ready.status).toBe(200);
-    expect(await ready.json()).toMatchObject({ status: 'ready' });
+    expect(await ready.json()).toMatchObject({ status: 'ready', checks: { media: true, sip: true } });
+  });
+
+  it('exports the media engine\'s traffic: an endpoint playing a tone to a phone shows up in /metrics', async () => {
+    const phone = createSocket('udp4');
+    await new Promise<void>((resolve) => phone.bind(0, '127.0.0.1', resolve));
+    let received = 0;
+    phone.on('message', () => received++);
+    const offer = ['v=0', 'o=phone 1 1 IN IP4 127.0.0.1', 's=-', 'c=IN IP4 127.0.0.1', 't=0 0', `m=audio ${phone.address().port} RTP/AVP 0`, 'a=rtpmap:0 PCMU/8000', ''].join('\r\n');
+    const ep = await server.media.createEndpoint({ remoteSdp: offer });
+    try {
+      expect(ep.localSdp).toContain('m=audio 46');
+      await ep.play('tone:beep');
+      expect(received).toBeGreaterThanOrEqual(12); // 250 ms of beep at 20 ms, silence before and after
+      const text = await scrape();
+      expect(text).toContain('hotline_media_endpoints 1');
+      expect(text).toContain('hotline_media_engine_up 1');
+      expect(text).toMatch(/hotline_media_rtp_packets_sent_total (1[2-9]|[2-9]\d|\d{3,})/);
+      expect(text).toMatch(/hotline_media_scheduler_lateness_seconds_bucket\{le="\+Inf"\} [1-9]/);
+    } finally {
+      await ep.destroy();
+      phone.close();
+    }
+    expect(await scrape()).toContain('hotline_media_endpoints 0');
   });
 });
 
