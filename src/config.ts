@@ -57,10 +57,6 @@ export interface MediaConfig {
   ptime: 10 | 20 | 30 | 40 | 50 | 60;
   /** Codecs in our order of preference for offers (answers follow the caller's order). */
   codecs: Array<'PCMU' | 'PCMA'>;
-  /** Folder with the default prompts (prompts/<language>/<id>.wav). */
-  promptsDir: string;
-  /** Where call recordings are written. */
-  recordingsDir: string;
 }
 
 /** The embedded SIP engine: where it listens, who may call without credentials, operators' credentials (HA1 only). */
@@ -196,8 +192,6 @@ const MediaSchema = z
     rtpTimeoutSeconds: z.number().min(0).max(3600).default(60),
     ptime: z.union([z.literal(10), z.literal(20), z.literal(30), z.literal(40), z.literal(50), z.literal(60)]).default(20),
     codecs: z.array(z.enum(['PCMU', 'PCMA'])).min(1).default(['PCMU', 'PCMA']),
-    promptsDir: z.string().min(1).default('prompts'),
-    recordingsDir: z.string().min(1).default('data/recordings'),
   })
   .refine((m) => m.rtpPorts.max - m.rtpPorts.min >= 3, { error: 'rtpPorts: max must be at least min + 3 (one RTP/RTCP pair)', path: ['rtpPorts'] });
 
