@@ -13,7 +13,7 @@
  *
  * Prints one JSON line. Needs sipp (sip-tester) and sox.
  */
-import { numericFlag, progress, report, round } from '../_util.ts';
+import { numericFlag, report, round } from '../_util.ts';
 import { freePort, sippVersion, stopAllSipp } from '../../test/integration/sip/sipp.ts';
 import { measureWindow, startBenchApp, waitForEndpoints, type Window } from './_bench-app.ts';
 import { prepareCallerScenario, startCallers } from './_sipp-callers.ts';
