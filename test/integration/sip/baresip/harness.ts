@@ -12,7 +12,7 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createSocket } from 'node:dgram';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -44,6 +44,18 @@ export interface AccountOptions {
   /** Registration interval, seconds (0: do not register). */
   regint: number;
   answermode?: 'auto' | 'manual';
+  /** baresip's `audio_codecs` account parameter (default `PCMU/8000/1,PCMA/8000/1`). */
+  audioCodecs?: string;
+}
+
+export interface BaresipStartOptions {
+  sipTrace?: boolean;
+  /** Length of the generated source WAV (ignored with `sourceWav`). */
+  callSeconds?: number;
+  /** A 16-bit 8 kHz mono WAV to use as the microphone (`aufile`) instead of the generated tone. */
+  sourceWav?: string;
+  /** Load `sndfile.so`: every call's sent and received audio is dumped as WAV under `sndPath`. */
+  sndfile?: boolean;
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -72,10 +84,13 @@ function udpFree(port: number): Promise<boolean> {
   });
 }
 
-/** `count` consecutive UDP ports free on 127.0.0.1 (baresip's rtp_ports range). */
-async function freeUdpRange(count: number): Promise<[number, number]> {
+/**
+ * `count` consecutive UDP ports free on 127.0.0.1, starting at an even port: baresip's
+ * rtp_ports range (default), or a media engine's port window inside `within` (inclusive).
+ */
+export async function freeUdpRange(count: number, within?: [number, number]): Promise<[number, number]> {
   for (let attempt = 0; attempt < 100; attempt++) {
-    const base = 20_000 + 2 * Math.floor(Math.random() * 10_000);
+    const base = within === undefined ? 20_000 + 2 * Math.floor(Math.random() * 10_000) : within[0] + 2 * Math.floor(Math.random() * Math.floor((within[1] - within[0] + 2 - count) / 2));
     let ok = true;
     for (let p = base; p < base + count && ok; p++) ok = await udpFree(p);
     if (ok) return [base, base + count - 1];
@@ -120,9 +135,9 @@ export class Baresip {
   }
 
   /** Write the config folder, spawn `baresip -f DIR` and connect to its ctrl_tcp socket. */
-  static async start(opts: { sipTrace?: boolean; callSeconds?: number } = {}): Promise<Baresip> {
+  static async start(opts: BaresipStartOptions = {}): Promise<Baresip> {
     const dir = mkdtempSync(join(tmpdir(), 'hotline-baresip-'));
-    const wav = makeSourceWav(dir, opts.callSeconds ?? 120);
+    const wav = opts.sourceWav ?? makeSourceWav(dir, opts.callSeconds ?? 120);
     const sipPort = await freePort();
     let ctrlPort = await freePort();
     while (ctrlPort === sipPort) ctrlPort = await freePort();
@@ -148,6 +163,10 @@ export class Baresip {
       ['module_app', 'ctrl_tcp.so'],
       ['ctrl_tcp_listen', `127.0.0.1:${ctrlPort}`],
     ];
+    if (opts.sndfile === true) {
+      mkdirSync(join(dir, 'snd'));
+      config.push(['module', 'sndfile.so'], ['snd_path', join(dir, 'snd')]);
+    }
     writeFileSync(join(dir, 'config'), config.map(([k, v]) => `${k}\t\t${v}`).join('\n') + '\n');
     // Empty on purpose: accounts come through `uanew` (see the file comment).
     writeFileSync(join(dir, 'accounts'), '# accounts are added with the ctrl command uanew\n');
@@ -162,6 +181,11 @@ export class Baresip {
       throw err;
     }
     return b;
+  }
+
+  /** Where `sndfile.so` writes its dumps (`dump-<time>-enc.wav`: sent, `-dec.wav`: received), when started with `sndfile`. */
+  get sndPath(): string {
+    return join(this.dir, 'snd');
   }
 
   /** What baresip printed so far (for failure messages). */
@@ -182,7 +206,7 @@ export class Baresip {
     return (
       `<sip:${a.user}@${a.registrar.host}:${a.registrar.port};transport=udp>` +
       `;auth_user=${a.user};auth_pass=${a.password};answermode=${a.answermode ?? 'auto'}` +
-      `;audio_codecs=PCMU/8000/1,PCMA/8000/1;regint=${a.regint}`
+      `;audio_codecs=${a.audioCodecs ?? 'PCMU/8000/1,PCMA/8000/1'};regint=${a.regint}`
     );
   }
 
