@@ -8,7 +8,7 @@ import { RTP_FIXED_HEADER_LENGTH } from './rtp/packet.ts';
 import type { RtpLeg, RtpLegSink } from './rtp/rtp-leg.ts';
 import type { FrameScheduler, FrameTask } from './scheduler.ts';
 import type { CallRecorder } from './recorder.ts';
-import type { SdpSession } from './sdp.ts';
+import type { G711Codec, SdpSession } from './sdp.ts';
 import type { CollectReason, DtmfSource, EndpointStats } from './protocol.ts';
 
 /** What an endpoint tells the engine; the engine turns it into messages for the main thread. */
@@ -59,6 +59,8 @@ export class EngineEndpoint implements RtpLegSink, FrameTask {
   localSdp = '';
   /** Our offer while waiting for the answer (endpoint created without a remote SDP). */
   pendingOffer: string | null = null;
+  /** Codecs this endpoint may use (createEndpoint's `codecs`); re-offers are answered within them. */
+  codecs: G711Codec[] = ['PCMU', 'PCMA'];
   schedulerSlot = -1;
   peer: EngineEndpoint | null = null;
   recorder: CallRecorder | null = null;
@@ -84,6 +86,8 @@ export class EngineEndpoint implements RtpLegSink, FrameTask {
   #relaySsrc = -1;
   #relayOffset = 0;
   #relayValid = false;
+  /** We are on the scheduler and sent (or skipped) the previous frame: our clock just advances. */
+  #pacedRun = false;
 
   constructor(id: number, leg: RtpLeg, sdp: SdpSession, scheduler: FrameScheduler, listener: EndpointListener, inbandDtmf: boolean) {
     this.id = id;
@@ -107,7 +111,17 @@ export class EngineEndpoint implements RtpLegSink, FrameTask {
   updatePacing(): void {
     const generates = this.#play !== null || this.#digit !== null || this.#digitsToSend.length > 0 || this.peer === null;
     if (generates && this.leg.media !== null) this.#scheduler.add(this);
-    else this.#scheduler.remove(this);
+    else {
+      this.#scheduler.remove(this);
+      this.#pacedRun = false; // back on the scheduler later: the first frame measures the pause
+    }
+  }
+
+  /** Timestamp of our next paced frame (see RtpLeg.takeTimestamp on `continuous`). */
+  #frameTimestamp(samples: number, nowMs: number): number {
+    const ts = this.leg.takeTimestamp(samples, nowMs, this.#pacedRun);
+    this.#pacedRun = true;
+    return ts;
   }
 
   // ---------------------------------------------------------------- playback
@@ -127,8 +141,17 @@ export class EngineEndpoint implements RtpLegSink, FrameTask {
     if (cursor === null || requestId !== this.#playRequest) return;
     this.#play = null;
     this.#relayValid = false;
-    this.#listener.onPlayDone(this, this.#playRequest, false, cursor.played / 8);
+    const c = this.#collect;
+    // The prompt of a playCollect cut short by another play(): the collect must still time
+    // out, or it would wait for a key forever.
+    if (c !== null && requestId === -c.requestId) this.#startDigitTimer(c);
+    else this.#listener.onPlayDone(this, this.#playRequest, false, cursor.played / 8);
     this.updatePacing();
+  }
+
+  /** The prompt of a collect is over: the first-digit (or inter-digit) timer runs. */
+  #startDigitTimer(c: ActiveCollect): void {
+    c.deadlineMs = performance.now() + (c.digits.length === 0 ? c.firstDigitTimeoutMs : c.interDigitTimeoutMs);
   }
 
   // ---------------------------------------------------------------- digit collection
@@ -216,10 +239,10 @@ export class EngineEndpoint implements RtpLegSink, FrameTask {
       }
       const code = DTMF_EVENT_DIGITS.indexOf(this.#digitsToSend[0]!);
       this.#digitsToSend = this.#digitsToSend.slice(1);
-      d = this.#digit = { code, startTs: leg.takeTimestamp(frameSamples, nowMs), sent: 0, total: DTMF_TONE_SAMPLES };
+      d = this.#digit = { code, startTs: this.#frameTimestamp(frameSamples, nowMs), sent: 0, total: DTMF_TONE_SAMPLES };
       leg.markTalkspurt();
     } else {
-      leg.takeTimestamp(frameSamples, nowMs); // keep the stream clock running during the event
+      this.#frameTimestamp(frameSamples, nowMs); // keep the stream clock running during the event
     }
     d.sent = Math.min(d.total, d.sent + frameSamples);
     const end = d.sent >= d.total;
@@ -254,13 +277,20 @@ export class EngineEndpoint implements RtpLegSink, FrameTask {
         this.#sendDigitFrame(n, nowMs);
         return;
       }
+      // telephone-event was renegotiated away (re-INVITE) mid-send: drop the rest entirely.
+      // Clearing only the queue left #digit/#gapFrames set, which kept us paced — and a
+      // bridged leg then never went back to relaying its peer.
       this.#digitsToSend = '';
+      this.#digit = null;
+      this.#gapFrames = 0;
+      this.updatePacing();
+      if (this.schedulerSlot < 0) return; // bridged: the relay takes over
     }
     const cursor = this.#play;
     if (cursor !== null) {
       const buf = leg.packetBuffer();
       if (cursor.next(buf, RTP_FIXED_HEADER_LENGTH, n, media.codec)) {
-        const ts = leg.takeTimestamp(n, nowMs);
+        const ts = this.#frameTimestamp(n, nowMs);
         leg.send(buf, n, media.payloadType, ts);
         this.#tapOutgoing(buf, n, ts, nowMs);
         return;
@@ -276,7 +306,7 @@ export class EngineEndpoint implements RtpLegSink, FrameTask {
     const media = leg.media!;
     const buf = leg.packetBuffer();
     buf.fill(silenceByte(media.codec), RTP_FIXED_HEADER_LENGTH, RTP_FIXED_HEADER_LENGTH + n);
-    const ts = leg.takeTimestamp(n, nowMs);
+    const ts = this.#frameTimestamp(n, nowMs);
     leg.send(buf, n, media.payloadType, ts);
     this.#tapOutgoing(buf, n, ts, nowMs);
   }
@@ -288,8 +318,7 @@ export class EngineEndpoint implements RtpLegSink, FrameTask {
     const requestId = this.#playRequest;
     const c = this.#collect;
     if (c !== null && requestId === -c.requestId) {
-      // The prompt of a playCollect ended: now the first-digit timer runs.
-      c.deadlineMs = performance.now() + (c.digits.length === 0 ? c.firstDigitTimeoutMs : c.interDigitTimeoutMs);
+      this.#startDigitTimer(c); // the prompt of a playCollect ended: now the first-digit timer runs
     } else {
       this.#listener.onPlayDone(this, requestId, true, cursor.played / 8);
     }
@@ -343,7 +372,10 @@ export class EngineEndpoint implements RtpLegSink, FrameTask {
 
   /** Audio from the bridged peer: rewrite the header, transcode when the laws differ, record. */
   #relayAudio(packet: Buffer, h: RtpHeader, n: number, fromUlaw: boolean, nowMs: number): void {
-    if (this.#play !== null || this.#digit !== null) return; // our own audio has the floor
+    // Our own audio has the floor while we are paced: a prompt, a digit being sent, and the
+    // gap between two digits (checking #play/#digit alone let the relay through in that gap,
+    // mixing two timestamp clocks on the phone's stream).
+    if (this.schedulerSlot >= 0) return;
     const leg = this.leg;
     const media = leg.media;
     if (media === null || !leg.canSend) return;
@@ -364,7 +396,7 @@ export class EngineEndpoint implements RtpLegSink, FrameTask {
   #relayEvent(packet: Buffer, h: RtpHeader, nowMs: number): void {
     const leg = this.leg;
     const pt = leg.media?.dtmfPayloadType ?? null;
-    if (pt === null || !leg.canSend || this.#play !== null || h.payloadLength < 4) return;
+    if (pt === null || !leg.canSend || this.schedulerSlot >= 0 || h.payloadLength < 4) return; // as #relayAudio
     const buf = leg.packetBuffer();
     packet.copy(buf, RTP_FIXED_HEADER_LENGTH, h.payloadOffset, h.payloadOffset + 4);
     const ts = this.#relayTimestamp(h, 0, nowMs);

@@ -30,6 +30,8 @@ import { answerOffer, applyAnswer, createOffer, createSdpSession, type MediaDire
 interface PendingRequest {
   ep: number;
   kind: 'play' | 'collect';
+  /** false while its prompts load: a stop arriving then cancels it before it makes a sound. */
+  started: boolean;
 }
 
 function summary(m: NegotiatedMedia): NegotiatedSummary {
@@ -148,6 +150,7 @@ export class MediaEngine implements EndpointListener {
     const local = { address: o.advertiseAddress, port: leg.port };
     const codecs = options.codecs ?? o.codecs;
     const ep = new EngineEndpoint(this.#nextId++, leg, session, this.#scheduler, this, options.inbandDtmf === true);
+    ep.codecs = codecs;
     try {
       if (options.remoteSdp !== undefined) {
         const answer = answerOffer(options.remoteSdp, local, session, { codecs, ptime: o.ptime });
@@ -177,7 +180,9 @@ export class MediaEngine implements EndpointListener {
       // SDP version only moves when our answer differs from the last one (RFC 3264 §8).
       const o = this.#options;
       const local = { address: o.advertiseAddress, port: ep.leg.port };
-      const opts = direction === undefined ? { codecs: o.codecs, ptime: o.ptime } : { codecs: o.codecs, ptime: o.ptime, localDirection: direction };
+      // The endpoint's own codecs, not the engine's: a re-INVITE must not switch a leg created
+      // for PCMA only over to PCMU.
+      const opts = direction === undefined ? { codecs: ep.codecs, ptime: o.ptime } : { codecs: ep.codecs, ptime: o.ptime, localDirection: direction };
       let answer = answerOffer(remoteSdp, local, ep.sdp, opts);
       if (answer.localSdp !== ep.localSdp) {
         ep.sdp.version++;
@@ -197,20 +202,45 @@ export class MediaEngine implements EndpointListener {
   }
 
   async #play(id: number, ep: EngineEndpoint, args: PlayArgs): Promise<unknown> {
-    const items = await this.#load(args.files);
-    if (!this.#endpoints.has(ep.id)) throw new MediaError('MEDIA_ENDPOINT_GONE', `endpoint ${ep.id} was destroyed while its prompts loaded`);
-    this.#pending.set(id, { ep: ep.id, kind: 'play' });
+    // Pending before the prompts load: an abort (stop) or a destroy arriving meanwhile must
+    // find it, or the prompt would start afterwards with nobody waiting for it.
+    const p = this.#track(id, ep, 'play');
+    const items = await this.#loadFor(id, args.files);
+    if (items === null || this.#pending.get(id) !== p) return PENDING; // already answered (stopped, destroyed)
+    p.started = true;
     ep.play(id, items, args.loop);
     return PENDING;
+  }
+
+  #track(id: number, ep: EngineEndpoint, kind: PendingRequest['kind']): PendingRequest {
+    const p: PendingRequest = { ep: ep.id, kind, started: false };
+    this.#pending.set(id, p);
+    return p;
+  }
+
+  /** Load for a tracked request; null when it was answered meanwhile (its error is then dropped). */
+  async #loadFor(id: number, files: readonly string[]): Promise<PreparedAudio[] | null> {
+    try {
+      return await this.#load(files);
+    } catch (err) {
+      if (!this.#pending.delete(id)) return null;
+      throw err;
+    }
   }
 
   async #playCollect(id: number, ep: EngineEndpoint, args: CollectArgs): Promise<unknown> {
     if (!(args.minDigits >= 0 && args.maxDigits >= 1 && args.minDigits <= args.maxDigits)) {
       throw new MediaError('MEDIA_BAD_ARGUMENT', `bad digit counts min ${args.minDigits} max ${args.maxDigits}`);
     }
-    const items = args.files.length === 0 ? [] : await this.#load(args.files);
-    if (!this.#endpoints.has(ep.id)) throw new MediaError('MEDIA_ENDPOINT_GONE', `endpoint ${ep.id} was destroyed while its prompts loaded`);
-    this.#pending.set(id, { ep: ep.id, kind: 'collect' });
+    const p = this.#track(id, ep, 'collect');
+    const items = args.files.length === 0 ? [] : await this.#loadFor(id, args.files);
+    if (items === null || this.#pending.get(id) !== p) return PENDING; // already answered (stopped, destroyed)
+    // One collect per endpoint: the one this replaces is answered (MEDIA_ABORTED), not left
+    // waiting forever (EngineEndpoint.collect drops it silently).
+    for (const [reqId, other] of this.#pending) {
+      if (reqId !== id && other.ep === ep.id && other.kind === 'collect' && other.started) this.#abortCollect(ep, reqId);
+    }
+    p.started = true;
     ep.collect(id, args, items);
     return PENDING;
   }
@@ -219,15 +249,24 @@ export class MediaEngine implements EndpointListener {
     if (target === undefined) {
       ep.stopPlay();
       for (const [reqId, p] of this.#pending) {
-        if (p.ep === ep.id && p.kind === 'collect') this.#abortCollect(ep, reqId);
+        if (p.ep !== ep.id) continue;
+        if (p.kind === 'collect') this.#abortCollect(ep, reqId);
+        else if (!p.started) this.#cancelPlay(reqId);
       }
       return null;
     }
     const p = this.#pending.get(target);
     if (p === undefined || p.ep !== ep.id) return null; // already finished
-    if (p.kind === 'play') ep.stopPlay(target);
-    else this.#abortCollect(ep, target);
+    if (p.kind === 'collect') this.#abortCollect(ep, target);
+    else if (p.started) ep.stopPlay(target);
+    else this.#cancelPlay(target);
     return null;
+  }
+
+  /** A play stopped while its prompts were still loading: it ends without a sound. */
+  #cancelPlay(reqId: number): void {
+    this.#pending.delete(reqId);
+    this.#post({ id: reqId, ok: true, result: { completed: false, playedMs: 0 } });
   }
 
   #abortCollect(ep: EngineEndpoint, reqId: number): void {

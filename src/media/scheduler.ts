@@ -26,7 +26,11 @@ const MAX_FRAMES_PER_TICK = 2;
  * timestamps) — a burst of queued frames would only overflow the peers' jitter buffers.
  */
 export class FrameScheduler {
-  readonly #tasks: FrameTask[] = [];
+  /** Registered tasks; null marks a task removed during a pass (compacted after it). */
+  readonly #tasks: Array<FrameTask | null> = [];
+  /** Inside a pass over #tasks: removals leave holes instead of moving the last task. */
+  #walking = false;
+  #holes = 0;
   readonly #housekeeping: (nowMs: number) => void;
   readonly #housekeepingEvery: number;
   #timer: NodeJS.Timeout | null = null;
@@ -48,7 +52,7 @@ export class FrameScheduler {
   }
 
   get size(): number {
-    return this.#tasks.length;
+    return this.#tasks.length - this.#holes;
   }
 
   start(): void {
@@ -72,12 +76,36 @@ export class FrameScheduler {
   remove(task: FrameTask): void {
     const slot = task.schedulerSlot;
     if (slot < 0) return;
+    task.schedulerSlot = -1;
+    if (this.#walking) {
+      // Moving the last task into this slot mid-pass would call it twice in one frame when
+      // the slot is still to be visited (a task removing another one): leave a hole instead.
+      this.#tasks[slot] = null;
+      this.#holes++;
+      return;
+    }
     const last = this.#tasks.pop()!;
     if (last !== task) {
       this.#tasks[slot] = last;
       last.schedulerSlot = slot;
     }
-    task.schedulerSlot = -1;
+  }
+
+  /** Close the holes left by removals during a pass, keeping the order. */
+  #compact(): void {
+    const tasks = this.#tasks;
+    let w = 0;
+    for (let r = 0; r < tasks.length; r++) {
+      const t = tasks[r];
+      if (t === null || t === undefined) continue;
+      if (w !== r) {
+        tasks[w] = t;
+        t.schedulerSlot = w;
+      }
+      w++;
+    }
+    tasks.length = w;
+    this.#holes = 0;
   }
 
   #arm(delayMs: number): void {
@@ -94,13 +122,19 @@ export class FrameScheduler {
         const skipped = behind - 1;
         this.framesSkipped += skipped;
         this.#next += skipped;
-        for (let i = 0; i < this.#tasks.length; i++) this.#tasks[i]!.onSkip(skipped);
+        this.#walking = true;
+        for (let i = 0; i < this.#tasks.length; i++) this.#tasks[i]?.onSkip(skipped);
+        this.#walking = false;
+        if (this.#holes > 0) this.#compact();
         behind = 1;
       }
       const frames = Math.min(behind, MAX_FRAMES_PER_TICK);
       for (let f = 0; f < frames; f++) {
-        // A task may remove itself (playlist ended) during onFrame: walk backwards.
+        // Tasks may remove themselves or others (holes) or add tasks (appended: from the next frame on).
+        this.#walking = true;
         for (let i = this.#tasks.length - 1; i >= 0; i--) this.#tasks[i]?.onFrame(now);
+        this.#walking = false;
+        if (this.#holes > 0) this.#compact();
         this.#next++;
         if (this.#next % this.#housekeepingEvery === 0) this.#housekeeping(now);
       }

@@ -147,9 +147,13 @@ export class RtpLeg {
    * consecutive timestamps; after a pause in sending (a bridge whose peer went quiet, a
    * source change) the timestamp jumps by the wall time elapsed, and the marker bit flags
    * the new talkspurt (RFC 3551 §4.1).
+   * `continuous`: the caller is the frame scheduler's task and sent the previous frame too.
+   * Then the clock only advances by `samples`: the scheduler already accounts for late ticks
+   * (catch-up frames) and dropped frames (skipSamples); measuring the wall time as well would
+   * count a stall twice and leave the timestamps running ahead of the packets for good.
    */
-  takeTimestamp(samples: number, nowMs: number): number {
-    if (this.#lastSentMs >= 0) {
+  takeTimestamp(samples: number, nowMs: number, continuous = false): number {
+    if (!continuous && this.#lastSentMs >= 0) {
       const elapsed = Math.round((nowMs - this.#lastSentMs) * 8);
       if (elapsed > samples * 3) {
         this.#nextTs = (this.#nextTs + elapsed - samples) >>> 0;
@@ -190,7 +194,12 @@ export class RtpLeg {
 
   /** Write the header into `buf` (from packetBuffer) and send 12 + payloadLength bytes. */
   send(buf: Buffer, payloadLength: number, payloadType: number, timestamp: number, marker = false): void {
-    if (!this.canSend) return;
+    if (!this.canSend) {
+      // On hold (or no address yet) the clock runs on without packets: when sending resumes,
+      // the timestamp jump starts a new talkspurt and must carry the marker (RFC 3551 §4.1).
+      this.#markNext = true;
+      return;
+    }
     const m = marker || this.#markNext;
     this.#markNext = false;
     buf[0] = 0x80;
