@@ -28,7 +28,7 @@ export interface BenchApp {
 export const HOLD_MUSIC = 'prompts/music/hold.wav';
 
 export async function startBenchApp(mode: BenchMode, sipPort: number): Promise<BenchApp> {
-  const media = await MediaServer.start({ bindAddress: '127.0.0.1', advertiseAddress: '127.0.0.1', portMin: 42000, portMax: 49999 });
+  const media = await MediaServer.start({ bindAddress: '127.0.0.1', advertiseAddress: '127.0.0.1', portMin: 50000, portMax: 59999 });
   const sip = await SipServer.start({ listen: [{ protocol: 'udp', host: '127.0.0.1', port: sipPort }], log: pino({ level: 'silent' }) });
   const dir = mkdtempSync(join(tmpdir(), 'hotline-media-bench-'));
   let waiting: Endpoint | null = null;

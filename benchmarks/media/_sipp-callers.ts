@@ -35,7 +35,8 @@ export function startCallers(scenario: CallerScenario, sipPort: number, calls: n
     calls,
     rate,
     limit: calls,
-    // SIPp's own RTP stream ports count up from -mp: keep them below the engine's 42000–49999.
+    // SIPp's own RTP stream ports count up from -mp: keep them below the engine's 50000–59999
+    // and away from the tests' ranges (42000–47999).
     mediaPort: 10000,
     args: ['-d', String(holdMs), '-rtp_threadtasks', '50'],
     timeoutMs: holdMs + (calls / rate) * 1000 + 60_000,

@@ -23,7 +23,7 @@ function offer(port: number): string {
 const sink = dgram.createSocket('udp4');
 await new Promise<void>((r) => sink.bind(0, '127.0.0.1', r));
 sink.on('message', () => undefined);
-const media = await MediaServer.start({ thread: false, bindAddress: '127.0.0.1', advertiseAddress: '127.0.0.1', portMin: 42000, portMax: 49999 });
+const media = await MediaServer.start({ thread: false, bindAddress: '127.0.0.1', advertiseAddress: '127.0.0.1', portMin: 50000, portMax: 59999 });
 
 gc();
 await new Promise((r) => setTimeout(r, 200));

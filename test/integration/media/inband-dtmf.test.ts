@@ -30,11 +30,13 @@ function dtmfAudio(digits: string): Int16Array {
 }
 
 async function phoneAndEndpoint(): Promise<{ send(pcm: Int16Array): Promise<void>; digits: DtmfEvent[] }> {
-  const media = await MediaServer.start({ thread: false, bindAddress: '127.0.0.1', advertiseAddress: '127.0.0.1', portMin: 46000, portMax: 46099 });
+  const media = await MediaServer.start({ thread: false, bindAddress: '127.0.0.1', advertiseAddress: '127.0.0.1', portMin: 47000, portMax: 47099 });
   cleanups.push(() => media.close());
   const phone = dgram.createSocket('udp4');
   await new Promise<void>((r) => phone.bind(0, '127.0.0.1', r));
-  cleanups.push(() => phone.close());
+  cleanups.push(() => {
+    phone.close();
+  });
   const offer = ['v=0', 'o=phone 1 1 IN IP4 127.0.0.1', 's=-', 'c=IN IP4 127.0.0.1', 't=0 0', `m=audio ${phone.address().port} RTP/AVP 0`, 'a=rtpmap:0 PCMU/8000', ''].join('\r\n');
   const ep = await media.createEndpoint({ remoteSdp: offer, inbandDtmf: true });
   expect(ep.media?.dtmfPayloadType).toBeNull(); // the phone offered no telephone-event
