@@ -64,7 +64,7 @@ export class EngineEndpoint implements RtpLegSink, FrameTask {
   schedulerSlot = -1;
   peer: EngineEndpoint | null = null;
   recorder: CallRecorder | null = null;
-  /** performance.now() of the last no-media report, so it is reported once per silence. */
+  /** The current silence was already reported as rtpTimeout (reported once per silence). */
   rtpTimeoutReported = false;
   audioPacketsIn = 0;
   eventPacketsIn = 0;
@@ -173,6 +173,8 @@ export class EngineEndpoint implements RtpLegSink, FrameTask {
   #finishCollect(terminator: string, reason: CollectReason): void {
     const c = this.#collect!;
     this.#collect = null;
+    // Some keys, but fewer than asked for (a contract number cut short): the IVR re-prompts.
+    if ((reason === 'terminator' || reason === 'timeout') && c.digits.length > 0 && c.digits.length < c.minDigits) reason = 'too-few-digits';
     if (this.#playRequest === -c.requestId) this.stopPlay();
     this.#listener.onCollectDone(this, c.requestId, c.digits, terminator, reason);
   }

@@ -72,7 +72,7 @@ export class MediaEngine implements EndpointListener {
   constructor(options: EngineOptions, post: (msg: EngineMessage) => void) {
     this.#options = options;
     this.#post = post;
-    this.#pool = new RtpPortPool(options.portMin, options.portMax);
+    this.#pool = new RtpPortPool(options.portMin, options.portMax, 'random');
     this.#prompts = new PromptCache(options.promptCacheBytes);
     this.#scheduler = new FrameScheduler(this.#housekeeping);
     this.#scheduler.start();

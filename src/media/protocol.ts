@@ -5,7 +5,12 @@
 import type { G711Codec, MediaDirection } from './sdp.ts';
 
 export type DtmfSource = 'rfc4733' | 'inband' | 'info';
-export type CollectReason = 'max-digits' | 'terminator' | 'timeout' | 'no-input';
+/**
+ * Why a digit collection ended: `max-digits` reached, a `terminator` key, `timeout` between
+ * keys (with at least minDigits), `no-input` at all, or `too-few-digits` (terminator or
+ * timeout with fewer than minDigits).
+ */
+export type CollectReason = 'max-digits' | 'terminator' | 'timeout' | 'no-input' | 'too-few-digits';
 
 export interface EngineOptions {
   /** Address RTP sockets bind to. Default 0.0.0.0. */

@@ -12,7 +12,7 @@ export interface FrameTask {
 
 export const FRAME_MS = 20;
 /** Upper bounds (ms) of the lateness histogram buckets; the last bucket is +Inf. */
-export const LATENESS_BUCKETS_MS = [0.5, 1, 2, 5, 10, 20, 50, 100] as const;
+export const LATENESS_BUCKETS_MS = [0.25, 0.5, 1, 2, 3, 4, 5, 7.5, 10, 20, 50, 100] as const;
 /** Behind by more than this many frames: drop the excess instead of catching up. */
 const MAX_LAG_FRAMES = 5;
 /** While behind, at most this many frames per task per tick, so a stall never becomes a burst. */

@@ -12,13 +12,19 @@ export class RtpPortPool {
   readonly #inUse = new Set<number>();
   #next: number;
 
-  constructor(first: number, last: number) {
+  /**
+   * `start`: 'first' hands out `first` first (predictable, for tests); 'random' starts at a
+   * random pair, so that engines sharing a range (several processes, tests running side by
+   * side) do not all fight over its bottom end.
+   */
+  constructor(first: number, last: number, start: 'first' | 'random' = 'first') {
     if (!Number.isInteger(first) || !Number.isInteger(last) || first < 1024 || last > 65535 || last - first < 3) {
       throw new MediaError('MEDIA_BAD_ARGUMENT', `bad RTP port range ${first}-${last}: need 1024 <= first < last <= 65535 with room for two ports`);
     }
     this.first = first % 2 === 0 ? first : first + 1;
     this.last = last;
     this.#next = this.first;
+    if (start === 'random') this.#next = this.first + 2 * Math.floor(Math.random() * this.capacity);
   }
 
   /** Number of RTP/RTCP pairs the range holds. */

@@ -496,6 +496,16 @@ describe('playCollect', () => {
     expect(await collect).toEqual({ digits: '42', terminator: '', reason: 'timeout' });
   });
 
+  it('fewer keys than minDigits, ended by the terminator or the timeout: reason too-few-digits', async () => {
+    const { phone, ep } = await setup();
+    const a = ep.playCollect({ minDigits: 4, maxDigits: 8, firstDigitTimeout: 10_000, interDigitTimeout: 10_000 });
+    for (const d of '12#') await phone.sendDigit(ep.port, d);
+    expect(await a).toEqual({ digits: '12', terminator: '#', reason: 'too-few-digits' });
+    const b = ep.playCollect({ minDigits: 4, maxDigits: 8, firstDigitTimeout: 10_000, interDigitTimeout: 400 });
+    await phone.sendDigit(ep.port, '9');
+    expect(await b).toEqual({ digits: '9', terminator: '', reason: 'too-few-digits' });
+  });
+
   it('AbortSignal: rejects with MEDIA_ABORTED at once, the prompt stops, the endpoint keeps working', async () => {
     const { phone, ep } = await setup();
     const ac = new AbortController();
