@@ -57,6 +57,8 @@ export interface MediaConfig {
   ptime: 10 | 20 | 30 | 40 | 50 | 60;
   /** Codecs in our order of preference for offers (answers follow the caller's order). */
   codecs: Array<'PCMU' | 'PCMA'>;
+  /** Media worker threads; default: one per CPU, at most 4. */
+  workers?: number;
 }
 
 /** The embedded SIP engine: where it listens, who may call without credentials, operators' credentials (HA1 only). */
@@ -192,6 +194,7 @@ const MediaSchema = z
     rtpTimeoutSeconds: z.number().min(0).max(3600).default(60),
     ptime: z.union([z.literal(10), z.literal(20), z.literal(30), z.literal(40), z.literal(50), z.literal(60)]).default(20),
     codecs: z.array(z.enum(['PCMU', 'PCMA'])).min(1).default(['PCMU', 'PCMA']),
+    workers: z.number().int().min(1).max(64).optional(),
   })
   .refine((m) => m.rtpPorts.max - m.rtpPorts.min >= 3, { error: 'rtpPorts: max must be at least min + 3 (one RTP/RTCP pair)', path: ['rtpPorts'] });
 

@@ -3,7 +3,7 @@
  * The calls layer and the store plug in here as their issues land.
  */
 import { mkdir } from 'node:fs/promises';
-import { networkInterfaces } from 'node:os';
+import { availableParallelism, networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
 import { Registry, collectDefaultMetrics } from 'prom-client';
@@ -104,8 +104,10 @@ async function startMedia(config: HotlineConfig, logger: pino.Logger): Promise<M
     rtpTimeoutMs: m.rtpTimeoutSeconds * 1000,
     ptime: m.ptime,
     codecs: m.codecs,
+    // RTP pacing scales with threads: one engine per CPU (at most 4); SIP and the ACD are light next to it.
+    workers: m.workers ?? Math.min(4, availableParallelism()),
   });
-  logger.info({ media: { advertise: advertiseAddress, rtpPorts: m.rtpPorts } }, 'media engine up');
+  logger.info({ media: { advertise: advertiseAddress, rtpPorts: m.rtpPorts, workers: media.workers } }, 'media engine up');
   return media;
 }
 

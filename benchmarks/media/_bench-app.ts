@@ -7,7 +7,7 @@
  * SIPp callers stream audio themselves (rtp_stream, looping µ-law), so every endpoint also
  * receives 50 packets/s.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
@@ -27,11 +27,12 @@ export interface BenchApp {
 
 export const HOLD_MUSIC = 'prompts/music/hold.wav';
 
-export async function startBenchApp(mode: BenchMode, sipPort: number): Promise<BenchApp> {
-  const media = await MediaServer.start({ bindAddress: '127.0.0.1', advertiseAddress: '127.0.0.1', portMin: 50000, portMax: 59999 });
+export async function startBenchApp(mode: BenchMode, sipPort: number, workers: number): Promise<BenchApp> {
+  const media = await MediaServer.start({ workers, bindAddress: '127.0.0.1', advertiseAddress: '127.0.0.1', portMin: 50000, portMax: 59999 });
   const sip = await SipServer.start({ listen: [{ protocol: 'udp', host: '127.0.0.1', port: sipPort }], log: pino({ level: 'silent' }) });
   const dir = mkdtempSync(join(tmpdir(), 'hotline-media-bench-'));
-  let waiting: Endpoint | null = null;
+  /** The first leg of the next pair (bridge modes): the second is created on its worker. */
+  let waiting: Promise<Endpoint> | null = null;
   let pairs = 0;
   const app: BenchApp = {
     sip,
@@ -45,20 +46,20 @@ export async function startBenchApp(mode: BenchMode, sipPort: number): Promise<B
     },
   };
   sip.invite((req, res) => {
+    // Decided synchronously, so that concurrent INVITEs pair up in arrival order.
+    const partner = mode === 'play' ? null : waiting;
+    const created = partner === null ? media.createEndpoint({ remoteSdp: req.body }) : partner.then((near) => media.createEndpoint({ remoteSdp: req.body, near }));
+    if (mode !== 'play') waiting = partner === null ? created : null;
     void (async () => {
-      const ep = await media.createEndpoint({ remoteSdp: req.body });
+      const ep = await created;
       const dialog = await sip.createUAS(req, res, { localSdp: ep.localSdp });
       dialog.once('destroy', () => void ep.destroy().catch(() => undefined));
       if (mode === 'play') {
         void ep.play({ files: HOLD_MUSIC, loop: true }).catch(() => undefined);
         return;
       }
-      if (waiting === null || waiting.destroyed) {
-        waiting = ep;
-        return;
-      }
-      const caller = waiting;
-      waiting = null;
+      if (partner === null) return;
+      const caller = await partner;
       await caller.bridge(ep);
       if (mode === 'record') await caller.record(join(dir, `pair-${pairs++}.wav`), { stereo: true });
     })().catch(() => {
@@ -132,4 +133,15 @@ export async function waitForEndpoints(media: MediaServer, n: number, timeoutMs:
     await new Promise((r) => setTimeout(r, 250));
   }
   return false;
+}
+
+/** CPU time (ms) a process has used so far, from /proc (Linux); NaN elsewhere. */
+export function processCpuMs(pid: number): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    // utime and stime are fields 14 and 15 of stat; after "pid (comm) " they are at 11 and 12, in clock ticks (100/s).
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+  } catch {
+    return Number.NaN;
+  }
 }

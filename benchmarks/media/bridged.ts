@@ -8,13 +8,13 @@
  * engine relays 100·N packets/s. A step passes when lateness p99 < 5 ms, no sequence gap was
  * seen, ≥ 99 % of received packets were relayed, and every call came up.
  *
- *   npx tsx benchmarks/media/bridged.ts [--steps 100,250,500,750] [--window 8] [--series bridge,record]
+ *   npx tsx benchmarks/media/bridged.ts [--steps 100,250,500,750] [--window 8] [--series bridge,record] [--workers 2]
  *
  * Prints one JSON line. Needs sipp (sip-tester) and sox.
  */
 import { numericFlag, report, round } from '../_util.ts';
 import { freePort, sippVersion, stopAllSipp } from '../../test/integration/sip/sipp.ts';
-import { measureWindow, startBenchApp, waitForEndpoints, type BenchMode } from './_bench-app.ts';
+import { measureWindow, processCpuMs, startBenchApp, waitForEndpoints, type BenchMode } from './_bench-app.ts';
 import { prepareCallerScenario, startCallers } from './_sipp-callers.ts';
 import { runCapacitySteps, type StepResult } from './_steps.ts';
 
@@ -26,6 +26,7 @@ function listFlag(name: string, fallback: string): string[] {
 const STEPS = listFlag('steps', '100,250,500,750').map(Number);
 const SERIES = listFlag('series', 'bridge,record') as BenchMode[];
 const WINDOW = numericFlag('window', 8);
+const WORKERS = numericFlag('workers', 2);
 const RATE = 200;
 
 if (sippVersion() === undefined) throw new Error('sipp is not installed (apt-get install sip-tester)');
@@ -34,7 +35,7 @@ const figures: Record<string, unknown> = {};
 try {
   for (const mode of SERIES) {
     const results = await runCapacitySteps(STEPS, async (n): Promise<StepResult> => {
-      const app = await startBenchApp(mode, await freePort());
+      const app = await startBenchApp(mode, await freePort(), WORKERS);
       try {
         const legs = 2 * n;
         const holdMs = Math.ceil((legs / RATE) * 1000) + WINDOW * 1000 + 15_000;
@@ -42,7 +43,9 @@ try {
         const up = await waitForEndpoints(app.media, legs, (legs / RATE) * 1000 + 20_000);
         if (!up) return { n, pass: false, why: 'calls did not all come up', window: null };
         await new Promise((r) => setTimeout(r, 2000));
+        const sippCpu0 = processCpuMs(sipp.pid);
         const w = await measureWindow(app.media, WINDOW);
+        const sippCpuPerSecondMs = round((processCpuMs(sipp.pid) - sippCpu0) / w.seconds, 1);
         await sipp.kill();
         const relayedRatio = w.packetsRelayed / Math.max(1, w.packetsIn);
         const pass = w.latenessP99Ms < 5 && w.packetsLost === 0 && relayedRatio >= 0.99 && app.failures === 0;
@@ -51,7 +54,7 @@ try {
           n,
           pass,
           why: pass ? '' : 'criteria',
-          window: { ...w, relayedRatio: round(relayedRatio, 4), cpuMsPer1000Relayed: round(cpuPer1000Relayed, 2), cpuPerSecondMs: round(w.cpuMs / w.seconds, 1) },
+          window: { ...w, relayedRatio: round(relayedRatio, 4), cpuMsPer1000Relayed: round(cpuPer1000Relayed, 2), cpuPerSecondMs: round(w.cpuMs / w.seconds, 1), sippCpuPerSecondMs },
         };
       } finally {
         await stopAllSipp();
@@ -61,7 +64,7 @@ try {
     const best = results.filter((r) => r.pass).reduce((m, r) => Math.max(m, r.n), 0);
     figures[mode] = { maxBridgedCalls: best, steps: results };
   }
-  report('media/bridged', { criteria: 'lateness p99 < 5 ms, 0 lost, >= 99% relayed', windowSeconds: WINDOW, ...figures });
+  report('media/bridged', { workers: WORKERS, criteria: 'lateness p99 < 5 ms, 0 lost, >= 99% relayed', windowSeconds: WINDOW, ...figures });
 } finally {
   scenario.cleanup();
 }

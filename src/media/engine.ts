@@ -67,7 +67,7 @@ export class MediaEngine implements EndpointListener {
   readonly #scheduler: FrameScheduler;
   readonly #endpoints = new Map<number, EngineEndpoint>();
   readonly #pending = new Map<number, PendingRequest>();
-  #nextId = 1;
+  #seq = 1;
 
   constructor(options: EngineOptions, post: (msg: EngineMessage) => void) {
     this.#options = options;
@@ -149,7 +149,8 @@ export class MediaEngine implements EndpointListener {
     const session = createSdpSession();
     const local = { address: o.advertiseAddress, port: leg.port };
     const codecs = options.codecs ?? o.codecs;
-    const ep = new EngineEndpoint(this.#nextId++, leg, session, this.#scheduler, this, options.inbandDtmf === true);
+    const id = this.#seq++ * o.idStride + o.idOffset;
+    const ep = new EngineEndpoint(id, leg, session, this.#scheduler, this, options.inbandDtmf === true);
     ep.codecs = codecs;
     try {
       if (options.remoteSdp !== undefined) {

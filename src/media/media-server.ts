@@ -21,9 +21,15 @@ import type { G711Codec, MediaDirection } from './sdp.ts';
 
 export type { CollectResult, EndpointStats, EngineStats, NegotiatedSummary, PlayResult, RecordingResult } from './protocol.ts';
 
-export interface MediaServerOptions extends Partial<EngineOptions> {
-  /** Run the engine in its own worker thread (default). false runs it on this thread (tests, tools). */
+export interface MediaServerOptions extends Partial<Omit<EngineOptions, 'idOffset' | 'idStride'>> {
+  /** Run the engine in its own worker thread(s) (default). false runs it on this thread (tests, tools). */
   thread?: boolean;
+  /**
+   * Worker threads, each an engine with its share of the port range; endpoints go to the
+   * least loaded one. Default 1. Bridged endpoints must share a worker: create the second
+   * with `near: first`.
+   */
+  workers?: number;
 }
 
 export const MEDIA_DEFAULTS: EngineOptions = {
@@ -35,6 +41,8 @@ export const MEDIA_DEFAULTS: EngineOptions = {
   codecs: ['PCMU', 'PCMA'],
   ptime: 20,
   promptCacheBytes: 64 * 1024 * 1024,
+  idOffset: 0,
+  idStride: 1,
 };
 
 /** Where requests go: a worker thread, or an engine on this thread. */
@@ -68,6 +76,8 @@ export interface PlayCollectOptions {
 export interface CreateEndpointOptions {
   /** The caller's offer: we answer it. Without it we make an offer (`localSdp`) and `modify(answer)` follows. */
   remoteSdp?: string;
+  /** Put the endpoint on the same media worker as this one (it will be bridged to it). */
+  near?: Endpoint;
   inbandDtmf?: boolean;
   codecs?: G711Codec[];
   signal?: AbortSignal;
@@ -96,7 +106,10 @@ export class MediaServer {
   readonly options: EngineOptions;
   readonly #waiters = new Map<number, Waiter>();
   readonly #endpoints = new Map<number, Endpoint>();
-  #channel: EngineChannel | null = null;
+  /** One per engine; an endpoint's engine is `id % channels.length`. Empty once closed. */
+  #channels: EngineChannel[] = [];
+  /** Live endpoints per engine, for placing new ones. */
+  #load: number[] = [];
   #nextId = 1;
   #down: string | null = null;
 
@@ -105,16 +118,32 @@ export class MediaServer {
   }
 
   static async start(opts: MediaServerOptions = {}): Promise<MediaServer> {
-    const { thread = true, ...rest } = opts;
+    const { thread = true, workers = 1, ...rest } = opts;
     const options: EngineOptions = { ...MEDIA_DEFAULTS, ...rest };
+    const count = thread ? workers : 1;
+    if (!Number.isInteger(count) || count < 1 || count > 64) throw new MediaError('MEDIA_BAD_ARGUMENT', `workers must be a whole number from 1 to 64 (got ${workers})`);
     const server = new MediaServer(options);
-    server.#channel = thread ? await server.#startWorker() : server.#startInline();
+    const slices = splitPortRange(options.portMin, options.portMax, count);
+    try {
+      for (let k = 0; k < count; k++) {
+        const engineOptions: EngineOptions = { ...options, ...slices[k]!, idOffset: k, idStride: count };
+        server.#channels.push(thread ? await server.#startWorker(engineOptions) : server.#startInline(engineOptions));
+        server.#load.push(0);
+      }
+    } catch (err) {
+      await Promise.allSettled(server.#channels.map((c) => c.close()));
+      throw err;
+    }
     return server;
   }
 
-  /** Is the engine running (for /readyz)? */
+  /** Is every engine running (for /readyz)? */
   get up(): boolean {
-    return this.#down === null && this.#channel !== null;
+    return this.#down === null && this.#channels.length > 0;
+  }
+
+  get workers(): number {
+    return this.#channels.length;
   }
 
   get endpointCount(): number {
@@ -126,7 +155,15 @@ export class MediaServer {
     if (opts.remoteSdp !== undefined) options.remoteSdp = opts.remoteSdp;
     if (opts.inbandDtmf !== undefined) options.inbandDtmf = opts.inbandDtmf;
     if (opts.codecs !== undefined) options.codecs = opts.codecs;
-    const created = (await this.request({ op: 'create', options })) as CreateResult;
+    const engine = opts.near !== undefined ? this.#engineOf(opts.near.id) : this.#leastLoaded();
+    this.#load[engine] = (this.#load[engine] ?? 0) + 1; // counted now, so concurrent creates spread out
+    let created: CreateResult;
+    try {
+      created = (await this.request({ op: 'create', options }, undefined, engine)) as CreateResult;
+    } catch (err) {
+      this.#load[engine]!--;
+      throw err;
+    }
     const ep = new Endpoint(this, created);
     this.#endpoints.set(created.id, ep);
     if (opts.signal?.aborted === true) {
@@ -136,28 +173,52 @@ export class MediaServer {
     return ep;
   }
 
-  stats(): Promise<EngineStats> {
-    return this.request({ op: 'stats' }) as Promise<EngineStats>;
+  /** Every engine's counters, summed (lateness histograms added bucket by bucket). */
+  async stats(): Promise<EngineStats> {
+    if (this.#down !== null || this.#channels.length === 0) throw new MediaError('MEDIA_ENGINE_DOWN', `media engine is not running: ${this.#down ?? 'not started'}`);
+    const all = (await Promise.all(this.#channels.map((_, k) => this.request({ op: 'stats' }, undefined, k)))) as EngineStats[];
+    return all.reduce(addStats);
   }
 
-  /** Destroy every endpoint and stop the engine. */
+  /** Destroy every endpoint and stop the engines. */
   async close(): Promise<void> {
-    const channel = this.#channel;
-    if (channel === null) return;
+    const channels = this.#channels;
+    if (channels.length === 0) return;
     await Promise.allSettled([...this.#endpoints.values()].map((ep) => ep.destroy('shutdown')));
-    this.#channel = null;
     this.#fail('MEDIA_ENGINE_DOWN', 'media server closed');
-    await channel.close();
+    this.#channels = [];
+    await Promise.allSettled(channels.map((c) => c.close()));
   }
 
-  /** @internal Send one command; resolves with the engine's reply. */
-  request(cmd: EngineCommand, signal?: AbortSignal): Promise<unknown> {
-    if (this.#down !== null || this.#channel === null) {
+  #engineOf(endpointId: number): number {
+    return endpointId % this.#channels.length;
+  }
+
+  #leastLoaded(): number {
+    let best = 0;
+    for (let k = 1; k < this.#load.length; k++) if (this.#load[k]! < this.#load[best]!) best = k;
+    return best;
+  }
+
+  /** @internal an endpoint is gone: its engine has room again. */
+  _released(endpointId: number): void {
+    if (this.#endpoints.delete(endpointId) && this.#channels.length > 0) this.#load[this.#engineOf(endpointId)]!--;
+  }
+
+  /**
+   * @internal Send one command to the engine that owns its endpoint (or `engine`); resolves
+   * with the reply.
+   */
+  request(cmd: EngineCommand, signal?: AbortSignal, engine?: number): Promise<unknown> {
+    if (this.#down !== null || this.#channels.length === 0) {
       return Promise.reject(new MediaError('MEDIA_ENGINE_DOWN', `media engine is not running: ${this.#down ?? 'not started'}`));
     }
     if (signal?.aborted === true) return Promise.reject(abortError(signal));
+    if (cmd.op === 'bridge' && this.#engineOf(cmd.ep) !== this.#engineOf(cmd.other)) {
+      return Promise.reject(new MediaError('MEDIA_BAD_STATE', `endpoints ${cmd.ep} and ${cmd.other} are on different media workers: create the second one with { near: first }`));
+    }
     const id = this.#nextId++;
-    const channel = this.#channel;
+    const channel = this.#channels[engine ?? ('ep' in cmd ? this.#engineOf(cmd.ep) : 0)]!;
     return new Promise((resolve, reject) => {
       if (signal === undefined) {
         this.#waiters.set(id, { resolve, reject });
@@ -190,7 +251,7 @@ export class MediaServer {
       const ep = this.#endpoints.get(msg.ep);
       if (ep === undefined) return;
       if (msg.event === 'destroy') {
-        this.#endpoints.delete(msg.ep);
+        this._released(msg.ep);
         ep._destroyed(msg.reason);
       } else if (msg.event === 'dtmf') {
         ep.emit('dtmf', { digit: msg.digit, source: msg.source, durationMs: msg.durationMs } satisfies DtmfEvent);
@@ -216,17 +277,17 @@ export class MediaServer {
     this.#endpoints.clear();
   }
 
-  #startInline(): EngineChannel {
-    const engine = new MediaEngine(this.options, (msg) => queueMicrotask(() => this.#onMessage(msg)));
+  #startInline(options: EngineOptions): EngineChannel {
+    const engine = new MediaEngine(options, (msg) => queueMicrotask(() => this.#onMessage(msg)));
     return {
       send: (req) => engine.handle(req),
       close: () => engine.close(),
     };
   }
 
-  async #startWorker(): Promise<EngineChannel> {
+  async #startWorker(options: EngineOptions): Promise<EngineChannel> {
     const entry = new URL(import.meta.url.endsWith('.ts') ? './worker.ts' : './worker.js', import.meta.url).href;
-    const worker = new Worker(new URL('./worker-bootstrap.mjs', import.meta.url), { workerData: { entry, options: this.options } });
+    const worker = new Worker(new URL('./worker-bootstrap.mjs', import.meta.url), { workerData: { entry, options } });
     await new Promise<void>((resolve, reject) => {
       const onError = (err: Error): void => reject(new MediaError('MEDIA_ENGINE_DOWN', `media worker failed to start: ${err.message}`, { cause: err }));
       worker.once('error', onError);
@@ -263,6 +324,29 @@ export class MediaServer {
       },
     };
   }
+}
+
+/** Even-aligned, non-overlapping slices of [min, max], one per engine. */
+function splitPortRange(min: number, max: number, parts: number): Array<{ portMin: number; portMax: number }> {
+  if (parts === 1) return [{ portMin: min, portMax: max }]; // the engine validates it as given
+  const first = min % 2 === 0 ? min : min + 1;
+  const pairs = Math.floor((max - first + 1) / 2);
+  const per = Math.floor(pairs / parts);
+  if (per < 2) throw new MediaError('MEDIA_BAD_ARGUMENT', `RTP port range ${min}-${max} is too small for ${parts} media workers`);
+  return Array.from({ length: parts }, (_, k) => ({ portMin: first + 2 * per * k, portMax: first + 2 * per * (k + 1) - 1 }));
+}
+
+function addStats(a: EngineStats, b: EngineStats): EngineStats {
+  const sum = { ...a };
+  for (const key of Object.keys(b) as Array<keyof EngineStats>) {
+    const v = b[key];
+    if (typeof v === 'number') (sum[key] as number) = (a[key] as number) + v;
+  }
+  sum.latenessBuckets = a.latenessBuckets.map((n, i) => n + (b.latenessBuckets[i] ?? 0));
+  sum.latenessMaxMs = Math.max(a.latenessMaxMs, b.latenessMaxMs);
+  const live = a.endpoints + b.endpoints;
+  sum.jitterMsMean = live === 0 ? 0 : (a.jitterMsMean * a.endpoints + b.jitterMsMean * b.endpoints) / live;
+  return sum;
 }
 
 /**
@@ -378,6 +462,7 @@ export class Endpoint extends EventEmitter {
     await this.#server.request({ op: 'destroy', ep: this.id, reason }).catch((err: unknown) => {
       if (!(err instanceof MediaError && err.code === 'MEDIA_ENGINE_DOWN')) throw err;
     });
+    this.#server._released(this.id);
     this._destroyed(reason);
   }
 

@@ -26,6 +26,12 @@ export interface EngineOptions {
   /** Packetisation we offer and use when the peer states none. Default 20. */
   ptime: number;
   promptCacheBytes: number;
+  /**
+   * Endpoint ids are `n · idStride + idOffset` (n = 1, 2, …): with several engines (one per
+   * worker thread) an id is unique across them and names its engine (id % idStride).
+   */
+  idOffset: number;
+  idStride: number;
 }
 
 export interface EndpointCreateOptions {
