@@ -222,17 +222,15 @@ export class RtpLeg {
     buf.writeUInt32BE(this.ssrc, 8);
     this.#seq = (this.#seq + 1) & 0xffff;
     const length = RTP_FIXED_HEADER_LENGTH + payloadLength;
-    if (this.#connectState === 2) this.#rtp.send(buf, 0, length, this.#afterSend);
-    else this.#rtp.send(buf, 0, length, this.#dstPort, this.#dstAddress, this.#afterSend);
+    // No callback: Node then tries a synchronous send (uv_udp_try_send) and only queues a
+    // request when the socket buffer is full; errors arrive as 'error' events (counted).
+    if (this.#connectState === 2) this.#rtp.send(buf, 0, length);
+    else this.#rtp.send(buf, 0, length, this.#dstPort, this.#dstAddress);
     this.packetsSent++;
     this.octetsSent += payloadLength;
     this.#counters.packetsOut++;
     this.#counters.bytesOut += length;
   }
-
-  readonly #afterSend = (err: Error | null): void => {
-    if (err !== null) this.#counters.sendErrors++;
-  };
 
   /** RTCP sender/receiver report, when due (every 5 s, RFC 3550 §6.2 minimum). */
   housekeeping(nowMs: number): void {
