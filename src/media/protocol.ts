@@ -2,7 +2,7 @@
  * Messages between the MediaServer port (main thread) and the media engine (worker thread).
  * Small plain objects: one per command, reply or event — never per packet.
  */
-import type { G711Codec, MediaDirection } from './sdp.ts';
+import type { G711Codec, MediaDirection, NegotiatedMedia } from './sdp.ts';
 
 export type DtmfSource = 'rfc4733' | 'inband' | 'info';
 /**
@@ -42,16 +42,8 @@ export interface EndpointCreateOptions {
   codecs?: G711Codec[];
 }
 
-export interface NegotiatedSummary {
-  codec: G711Codec;
-  payloadType: number;
-  dtmfPayloadType: number | null;
-  ptime: number;
-  remoteAddress: string;
-  remotePort: number;
-  direction: MediaDirection;
-  onHold: boolean;
-}
+/** What the port reports of a negotiation (the RTCP address stays inside the engine). */
+export type NegotiatedSummary = Omit<NegotiatedMedia, 'remoteRtcpPort' | 'remoteRtcpAddress'>;
 
 export interface CreateResult {
   id: number;

@@ -12,6 +12,7 @@ import { MediaError } from '../../../src/media/errors.ts';
 import { MediaServer, type DtmfEvent, type Endpoint, type MediaServerOptions } from '../../../src/media/media-server.ts';
 import type { Dialog } from '../../../src/sip/dialog/dialog.ts';
 import { SipServer } from '../../../src/sip/server.ts';
+import { readWav } from '../../support/wav.ts';
 
 export interface AnsweredCall {
   dialog: Dialog;
@@ -108,24 +109,10 @@ export function rms(samples: Int16Array, from = 0, to = samples.length): number 
   return Math.sqrt(sum / Math.max(1, to - from));
 }
 
-/** A 16-bit PCM WAV recording (mono or stereo), walking the RIFF chunks to the data. */
+/** A 16-bit PCM WAV recording (mono or stereo), read with the tests' RIFF walker. */
 export function readPcmWav(path: string): { channels: number; samples: Int16Array; durationMs: number } {
-  const buf = readFileSync(path);
-  if (buf.toString('latin1', 0, 4) !== 'RIFF' || buf.toString('latin1', 8, 12) !== 'WAVE') throw new Error(`${path}: not a WAV file`);
-  let channels = 0;
-  for (let at = 12; at + 8 <= buf.length; ) {
-    const id = buf.toString('latin1', at, at + 4);
-    const size = buf.readUInt32LE(at + 4);
-    if (id === 'fmt ') channels = buf.readUInt16LE(at + 10);
-    if (id === 'data') {
-      const bytes = Math.min(size, buf.length - at - 8) & ~1;
-      const samples = new Int16Array(bytes / 2);
-      for (let i = 0; i < samples.length; i++) samples[i] = buf.readInt16LE(at + 8 + 2 * i);
-      return { channels, samples, durationMs: (samples.length / channels / 8000) * 1000 };
-    }
-    at += 8 + size + (size & 1);
-  }
-  throw new Error(`${path}: no data chunk`);
+  const wav = readWav(readFileSync(path));
+  return { channels: wav.channels, samples: wav.samples, durationMs: (wav.samples.length / wav.channels / wav.sampleRate) * 1000 };
 }
 
 /** A stereo recording split into its channels (caller left, what the caller heard right). */

@@ -19,6 +19,7 @@ import { DTMF_EVENT_DIGITS, Rfc4733Sender } from '../../../src/media/dtmf/rfc473
 import { MediaError } from '../../../src/media/errors.ts';
 import { MediaServer, type DtmfEvent, type Endpoint, type EngineStats } from '../../../src/media/media-server.ts';
 import { createRtpHeader, readRtpHeader, writeRtpHeader, type RtpHeader } from '../../../src/media/rtp/packet.ts';
+import { wavBytes } from '../../support/wav.ts';
 
 const HOST = '127.0.0.1';
 const ENGINE_PORTS = { portMin: 44000, portMax: 44999 };
@@ -218,25 +219,6 @@ async function mediaError(p: Promise<unknown>): Promise<MediaError> {
     return err as MediaError;
   }
   throw new Error('expected a MediaError');
-}
-
-/** 8 kHz mono PCM16 WAV with a plain 44-byte header. */
-function wavBytes(pcm: Int16Array): Buffer {
-  const h = Buffer.alloc(44);
-  h.write('RIFF', 0, 'latin1');
-  h.writeUInt32LE(36 + pcm.length * 2, 4);
-  h.write('WAVE', 8, 'latin1');
-  h.write('fmt ', 12, 'latin1');
-  h.writeUInt32LE(16, 16);
-  h.writeUInt16LE(1, 20);
-  h.writeUInt16LE(1, 22);
-  h.writeUInt32LE(8000, 24);
-  h.writeUInt32LE(16000, 28);
-  h.writeUInt16LE(2, 32);
-  h.writeUInt16LE(16, 34);
-  h.write('data', 36, 'latin1');
-  h.writeUInt32LE(pcm.length * 2, 40);
-  return Buffer.concat([h, Buffer.from(pcm.buffer, pcm.byteOffset, pcm.byteLength)]);
 }
 
 /** Audible samples that never encode to µ-law silence (0xFF): every prompt frame is told apart from idle. */

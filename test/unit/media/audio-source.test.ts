@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ALAW_SILENCE, PlaylistCursor, PromptCache, prepareAudio, silenceByte, ULAW_SILENCE, type PreparedAudio } from '../../../src/media/audio-source.ts';
 import { encodeAlaw, encodeUlaw, ulawToLinear } from '../../../src/media/codecs/g711.ts';
 import { MediaError } from '../../../src/media/errors.ts';
+import { wavBytes } from '../../support/wav.ts';
 
 let dir = '';
 beforeAll(() => {
@@ -13,25 +14,6 @@ beforeAll(() => {
 afterAll(() => {
   rmSync(dir, { recursive: true, force: true });
 });
-
-/** 8 kHz mono PCM16 WAV with a plain 44-byte header. */
-function wavBytes(pcm: Int16Array): Buffer {
-  const h = Buffer.alloc(44);
-  h.write('RIFF', 0, 'latin1');
-  h.writeUInt32LE(36 + pcm.length * 2, 4);
-  h.write('WAVE', 8, 'latin1');
-  h.write('fmt ', 12, 'latin1');
-  h.writeUInt32LE(16, 16);
-  h.writeUInt16LE(1, 20);
-  h.writeUInt16LE(1, 22);
-  h.writeUInt32LE(8000, 24);
-  h.writeUInt32LE(16000, 28);
-  h.writeUInt16LE(2, 32);
-  h.writeUInt16LE(16, 34);
-  h.write('data', 36, 'latin1');
-  h.writeUInt32LE(pcm.length * 2, 40);
-  return Buffer.concat([h, Buffer.from(pcm.buffer, pcm.byteOffset, pcm.byteLength)]);
-}
 
 /** Samples whose µ-law and A-law bytes are easy to tell apart by position. */
 function ramp(n: number, start: number): Int16Array {

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DtmfDetector, type DtmfDetectorOptions } from '../../../../src/media/dtmf/goertzel.ts';
-import { readWav } from './wav.ts';
+import { readWav } from '../../../support/wav.ts';
 
 const FS = 8000;
 const ROW: Record<string, number> = {};
