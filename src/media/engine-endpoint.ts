@@ -40,11 +40,14 @@ interface OutgoingDigit {
   /** Samples of tone sent so far. */
   sent: number;
   total: number;
+  /** End packets still to send (one per frame). */
+  endsLeft: number;
 }
 
 const MAX_FRAME_SAMPLES = 480; // 60 ms at 8 kHz
 const DTMF_TONE_SAMPLES = 800; // 100 ms per digit
 const DTMF_GAP_FRAMES = 5; // 100 ms between digits
+const END_PACKETS = 3;
 
 /**
  * The engine-side half of an endpoint: one RTP leg plus what it is doing — playing a
@@ -228,7 +231,12 @@ export class EngineEndpoint implements RtpLegSink, FrameTask {
     return this.leg.media !== null && this.leg.media.dtmfPayloadType !== null;
   }
 
-  /** One frame of an outgoing digit: start/update packet, or the three end packets (§2.5.1.4). */
+  /**
+   * One frame of an outgoing digit: the start/update packet (§2.5.1.2), then the end packet in
+   * three consecutive frames (§2.5.1.4: retransmitted so one lost packet does not lose the end;
+   * spread out so one burst of loss cannot take all three). The end retransmissions count as
+   * the first frames of the gap before the next digit.
+   */
   #sendDigitFrame(frameSamples: number, nowMs: number): void {
     const leg = this.leg;
     const pt = leg.media!.dtmfPayloadType!;
@@ -241,28 +249,26 @@ export class EngineEndpoint implements RtpLegSink, FrameTask {
       }
       const code = DTMF_EVENT_DIGITS.indexOf(this.#digitsToSend[0]!);
       this.#digitsToSend = this.#digitsToSend.slice(1);
-      d = this.#digit = { code, startTs: this.#frameTimestamp(frameSamples, nowMs), sent: 0, total: DTMF_TONE_SAMPLES };
+      d = this.#digit = { code, startTs: this.#frameTimestamp(frameSamples, nowMs), sent: 0, total: DTMF_TONE_SAMPLES, endsLeft: END_PACKETS };
       leg.markTalkspurt();
     } else {
       this.#frameTimestamp(frameSamples, nowMs); // keep the stream clock running during the event
     }
-    d.sent = Math.min(d.total, d.sent + frameSamples);
+    if (d.sent < d.total) d.sent = Math.min(d.total, d.sent + frameSamples);
     const end = d.sent >= d.total;
-    for (let r = 0; r < (end ? 3 : 1); r++) {
-      const buf = leg.packetBuffer();
-      buf[12] = d.code;
-      buf[13] = (end ? 0x80 : 0) | 10; // volume −10 dBm0
-      buf.writeUInt16BE(d.sent, 14);
-      leg.send(buf, 4, pt, d.startTs);
-    }
-    if (end) {
+    const buf = leg.packetBuffer();
+    buf[12] = d.code;
+    buf[13] = (end ? 0x80 : 0) | 10; // volume −10 dBm0
+    buf.writeUInt16BE(d.sent, 14);
+    leg.send(buf, 4, pt, d.startTs);
+    if (end && --d.endsLeft === 0) {
       this.#digit = null;
-      this.#gapFrames = DTMF_GAP_FRAMES;
-      if (this.#digitsToSend.length === 0) this.#gapFrames = 0;
+      this.#gapFrames = this.#digitsToSend.length === 0 ? 0 : DTMF_GAP_FRAMES - (END_PACKETS - 1);
       this.#relayValid = false;
       this.updatePacing();
     }
   }
+
 
   // ---------------------------------------------------------------- paced sending
 

@@ -352,6 +352,17 @@ export class MediaEngine implements EndpointListener {
   onDigit(ep: EngineEndpoint, digit: string, source: DtmfSource, durationMs: number): void {
     this.#counters.dtmfDigits++;
     this.#post({ event: 'dtmf', ep: ep.id, digit, source, durationMs });
+    // RFC 4733 events are relayed as events; a bridged phone without telephone-event hears the
+    // key as tones instead (in-band digits already travel inside the relayed audio).
+    const peer = ep.peer;
+    if (source === 'rfc4733' && peer !== null && !peer.sendsRfc4733 && !peer.playing) {
+      this.#prompts.get(`tone:${DTMF_FREQS[digit]}/100/50`).then(
+        (tone) => {
+          if (this.#endpoints.has(peer.id) && !peer.playing) peer.play(RELAYED_DIGIT, [tone], false);
+        },
+        () => undefined, // a tone spec of ours cannot fail to build
+      );
+    }
   }
 
   onPlayDone(_ep: EngineEndpoint, requestId: number, completed: boolean, playedMs: number): void {
@@ -428,6 +439,9 @@ export class MediaEngine implements EndpointListener {
     };
   }
 }
+
+/** Request id of the tones played for a relayed digit: no caller waits for it. */
+const RELAYED_DIGIT = 0;
 
 /** Marker for requests whose reply is posted later (play, playCollect). */
 const PENDING = Symbol('pending');

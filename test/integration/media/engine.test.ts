@@ -666,6 +666,29 @@ describe.each(MODES)('bridge ($mode)', ({ thread }) => {
     expect((await server.stats()).packetsRelayed).toBeGreaterThanOrEqual(20 + sentEvents.length);
   });
 
+  it('a key from A reaches a phone B without telephone-event as DTMF tones in B’s audio', async () => {
+    const server = await startServer({ thread });
+    const phoneA = await Phone.open();
+    const phoneB = await Phone.open();
+    const a = await server.createEndpoint({ remoteSdp: phoneA.offer({ dtmfPt: 101 }) });
+    const b = await server.createEndpoint({ remoteSdp: phoneB.offer({ dtmfPt: null }) });
+    expect(b.media?.dtmfPayloadType).toBeNull();
+    await a.bridge(b);
+    const before = phoneB.rx.length;
+    await phoneA.sendDigit(a.port, '5', 101);
+    await until(() => phoneB.rx.length - before >= 8, 'the tone frames at B');
+    await sleep(200);
+    const heard: string[] = [];
+    const detector = new DtmfDetector((d) => heard.push(d));
+    const pcm = new Int16Array(160);
+    for (const p of audioOf(phoneB.rx.slice(before))) {
+      for (let i = 0; i < 160; i++) pcm[i] = ULAW_DECODE[p.payload[i]!]!;
+      detector.push(pcm, 0, 160);
+    }
+    expect(heard).toEqual(['5']);
+    expect(phoneB.rx.some((p) => p.h.payloadType === 101)).toBe(false); // no events B did not agree to
+  });
+
   it('transcodes between the laws: PCMU from A arrives at a PCMA phone as ULAW_TO_ALAW byte by byte, and back', async () => {
     const server = await startServer({ thread });
     const phoneA = await Phone.open();
