@@ -106,7 +106,8 @@ export class PromptCache {
       return synthesizeTone(NAMED_TONES[key] ?? key, name);
     }
     if (name.startsWith('silence:')) {
-      const ms = Number(name.slice(8));
+      const text = name.slice(8);
+      const ms = /^\d+$/.test(text) ? Number(text) : Number.NaN; // "silence:" alone is a mistake, not 0 ms
       if (!Number.isInteger(ms) || ms < 0 || ms > 600_000) throw new MediaError('MEDIA_BAD_ARGUMENT', `bad silence "${name}": silence:<ms> up to 600000`);
       const n = ms * 8;
       return { name, samples: n, ulaw: Buffer.alloc(n, ULAW_SILENCE), alaw: Buffer.alloc(n, ALAW_SILENCE) };

@@ -121,7 +121,10 @@ export class FrameScheduler {
       if (behind > MAX_LAG_FRAMES) {
         const skipped = behind - 1;
         this.framesSkipped += skipped;
+        // Housekeeping (RTCP, no-media and digit timeouts) that fell in the skipped span runs now.
+        const housekeepingMissed = Math.floor((this.#next + skipped) / this.#housekeepingEvery) > Math.floor(this.#next / this.#housekeepingEvery);
         this.#next += skipped;
+        if (housekeepingMissed) this.#housekeeping(now);
         this.#walking = true;
         for (let i = 0; i < this.#tasks.length; i++) this.#tasks[i]?.onSkip(skipped);
         this.#walking = false;

@@ -246,6 +246,7 @@ describe('tones and silence', () => {
     'silence:-5',
     'silence:1.5',
     'silence:999999999',
+    'silence:', // no length: a mistake, not 0 ms
   ])('%s is MEDIA_BAD_ARGUMENT naming the spec', async (spec) => {
     const err = await rejection(cache.get(spec));
     expect(err.code).toBe('MEDIA_BAD_ARGUMENT');

@@ -201,6 +201,26 @@ describe('FrameScheduler', () => {
     expect(s.lateness.length).toBe(LATENESS_BUCKETS_MS.length + 1);
   });
 
+  it('a stall that skips frames does not skip housekeeping (RTCP, timeouts)', async () => {
+    const housekeepingAt: number[] = [];
+    const s = start(() => housekeepingAt.push(s.ticks));
+    const log: Call[] = [];
+    const a = new Task('a', s, log);
+    s.add(a);
+    let stallTick = -1;
+    a.onFrameHook = (t) => {
+      if (t.frames === 2) {
+        stallTick = s.ticks;
+        busyWait(300); // 15 frames: the scheduler drops 14, three housekeeping slots among them
+      }
+    };
+    await until(() => a.frames >= 8, '8 frames');
+    s.stop();
+    expect(s.framesSkipped).toBeGreaterThanOrEqual(5);
+    // The first tick after the stall runs housekeeping for the slots it jumped over.
+    expect(housekeepingAt).toContain(stallTick + 1);
+  });
+
   it('stop() from inside a task ends the ticks', async () => {
     const log: Call[] = [];
     const s = start();
