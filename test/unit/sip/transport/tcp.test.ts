@@ -4,20 +4,12 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { TransportError } from '../../../../src/sip/transport/errors.ts';
 import { TcpTransport, type TcpTransportOptions } from '../../../../src/sip/transport/tcp.ts';
 import type { ConnectionCloseReason, ConnectionInfo } from '../../../../src/sip/transport/transport.ts';
-import { Cleanup, Inbox, ipv6Unavailable, RawClient, sipRequest, socketHandles, waitFor } from './helpers.ts';
+import { Cleanup, Inbox, ipv6Unavailable, RawClient, sipRequest, socketHandles, waitFor, transportRejection as rejection } from './helpers.ts';
 
 const noIpv6 = await ipv6Unavailable();
 const cleanup = new Cleanup();
 afterEach(() => cleanup.run());
 
-async function rejection(p: Promise<unknown>): Promise<TransportError> {
-  const err: unknown = await p.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(TransportError);
-  return err as TransportError;
-}
 
 /** A transport whose deliveries, errors and connection events are recorded. */
 async function server(host = '127.0.0.1', options: Partial<TcpTransportOptions> = {}) {

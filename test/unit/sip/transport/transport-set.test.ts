@@ -1,21 +1,12 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { TransportError } from '../../../../src/sip/transport/errors.ts';
 import { TcpTransport } from '../../../../src/sip/transport/tcp.ts';
 import { chooseTransportForRequest, TransportSet, type ListenSpec } from '../../../../src/sip/transport/transport-set.ts';
-import { Cleanup, Inbox, ipv6Unavailable, RawClient, sipRequest, socketHandles } from './helpers.ts';
+import { Cleanup, Inbox, ipv6Unavailable, RawClient, sipRequest, socketHandles, transportRejection as rejection } from './helpers.ts';
 
 const noIpv6 = await ipv6Unavailable();
 const cleanup = new Cleanup();
 afterEach(() => cleanup.run());
 
-async function rejection(p: Promise<unknown>): Promise<TransportError> {
-  const err: unknown = await p.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(TransportError);
-  return err as TransportError;
-}
 
 const v4: ListenSpec[] = [
   { protocol: 'udp', host: '127.0.0.1', port: 0 },

@@ -3,20 +3,12 @@ import { existsSync, readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { TransportError } from '../../../../src/sip/transport/errors.ts';
 import { UdpTransport } from '../../../../src/sip/transport/udp.ts';
-import { Cleanup, Inbox, ipv6Unavailable, sipRequest, socketHandles } from './helpers.ts';
+import { Cleanup, Inbox, ipv6Unavailable, sipRequest, socketHandles, transportRejection as rejection } from './helpers.ts';
 
 const noIpv6 = await ipv6Unavailable();
 const cleanup = new Cleanup();
 afterEach(() => cleanup.run());
 
-async function rejection(p: Promise<unknown>): Promise<TransportError> {
-  const err: unknown = await p.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(TransportError);
-  return err as TransportError;
-}
 
 const families = [
   { name: 'IPv4 (127.0.0.1)', host: '127.0.0.1', family: 4 as const, skip: undefined },
