@@ -12,7 +12,8 @@ import type { QueueWindowStats } from './acd/stats.ts';
 
 const USAGE = `usage:
   hotline simulate [--scenario isp-week|center-month] [--seed N] [--weeks N] [--days N] [--json]
-  hotline erlang --calls-per-hour N --aht SECONDS [--agents N] [--threshold SECONDS] [--target 0.8] [--patience SECONDS] [--json]`;
+  hotline erlang --calls-per-hour N --aht SECONDS [--agents N] [--threshold SECONDS] [--target 0.8] [--patience SECONDS] [--json]
+  hotline flow check FILE|FOLDER... [--config hotline.yaml]   (validate IVR flows offline; exit 1 when any is invalid)`;
 
 export class UsageError extends Error {
   readonly code = 'HOTLINE_USAGE';
@@ -118,14 +119,43 @@ export function runCli(argv: string[]): string {
   }
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
+/**
+ * `hotline flow check FILE...`: validate flow files against the queues and skills of the
+ * configuration (hotline.yaml, $HOTLINE_CONFIG or --config) and the prompts folder.
+ */
+export async function runFlowCheck(argv: string[]): Promise<{ ok: boolean; report: string }> {
+  const { values, positionals } = parseArgs({ args: argv, options: { config: { type: 'string' } }, allowPositionals: true });
+  if (positionals.length === 0) throw new UsageError('flow check: name at least one flow file or folder');
+  const { loadConfig } = await import('./config.ts');
+  const { checkFlowFiles } = await import('./ivr/check.ts');
+  const config = loadConfig(values.config);
+  return checkFlowFiles(positionals, { queues: config.queues.map((q) => q.id), skills: config.skills });
+}
+
+/** Every command, for the launcher: prints the output and answers the exit code. */
+export async function main(argv: string[]): Promise<number> {
   try {
-    process.stdout.write(`${runCli(process.argv.slice(2))}\n`);
+    if (argv[0] === 'flow') {
+      if (argv[1] !== 'check') throw new UsageError(`unknown flow command "${argv[1] ?? ''}" (expected: flow check FILE...)`);
+      const r = await runFlowCheck(argv.slice(2));
+      (r.ok ? process.stdout : process.stderr).write(`${r.report}\n`);
+      return r.ok ? 0 : 1;
+    }
+    process.stdout.write(`${runCli(argv)}\n`);
+    return 0;
   } catch (err) {
     if (err instanceof UsageError || (err instanceof TypeError && 'code' in err && String(err.code).startsWith('ERR_PARSE_ARGS'))) {
       process.stderr.write(`hotline: ${err.message}\n${USAGE}\n`);
-      process.exit(64); // EX_USAGE
+      return 64; // EX_USAGE
+    }
+    if (err instanceof Error && err.name === 'ConfigError') {
+      process.stderr.write(`${err.message}\n`);
+      return 78; // EX_CONFIG
     }
     throw err;
   }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  process.exitCode = await main(process.argv.slice(2));
 }

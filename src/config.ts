@@ -41,6 +41,29 @@ export interface HotlineConfig {
   agents: AgentConfig[];
   sip: SipConfig;
   media: MediaConfig;
+  calls: CallsConfig;
+}
+
+/** The call path: which flow answers which number, where recordings and CDRs go, operators' codes. */
+export interface CallsConfig {
+  /** Folder of IVR flow files (watched: changes apply to new calls). */
+  flowsDir: string;
+  /** Dialled number (Request-URI user) → flow id. Every number here may be called without credentials. */
+  numbers: Array<{ number: string; flow: string }>;
+  /** Folder for call recordings (stereo WAV: caller left, operator right). */
+  recordingsDir: string;
+  /** Record calls between callers and operators. */
+  record: boolean;
+  /** CDRs and survey scores, one JSON object per line (until the database store is in use). */
+  cdrFile: string;
+  /** Codes an operator's softphone dials to change state. */
+  featureCodes: { login: string; ready: string; break: string; logout: string };
+  /** During a call the operator presses `##` then a code to transfer the caller: code → queue id or number. */
+  transferCodes: Record<string, string>;
+  /** Domain for `transfer` targets given as bare numbers (sip:<number>@<domain>). */
+  transferDomain?: string;
+  /** Outage notices by area, until admins set them through the API. */
+  outages: Array<{ area: string; prompt: string; from?: string; until?: string }>;
 }
 
 /** The embedded media engine (RTP, prompts, recordings). */
@@ -198,6 +221,31 @@ const MediaSchema = z
   })
   .refine((m) => m.rtpPorts.max - m.rtpPorts.min >= 3, { error: 'rtpPorts: max must be at least min + 3 (one RTP/RTCP pair)', path: ['rtpPorts'] });
 
+const featureCode = z.string().regex(/^[*#0-9]{1,8}$/, { error: 'expected a code of keys such as *1' });
+
+const CallsSchema = z.strictObject({
+  flowsDir: z.string().min(1).default('ivr-flows'),
+  numbers: z.array(z.strictObject({ number: z.string().regex(/^[+*#0-9A-Za-z._-]{1,32}$/, { error: 'expected a dialled number such as 88002000600' }), flow: z.string().min(1) })).default([]),
+  recordingsDir: z.string().min(1).default('data/recordings'),
+  record: z.boolean().default(true),
+  cdrFile: z.string().min(1).default('data/cdr.jsonl'),
+  featureCodes: z
+    .strictObject({ login: featureCode.default('*1'), break: featureCode.default('*2'), ready: featureCode.default('*3'), logout: featureCode.default('*4') })
+    .prefault({}),
+  transferCodes: z.record(z.string().regex(/^[0-9]{1,6}$/, { error: 'expected a code of digits' }), z.string().min(1)).default({}),
+  transferDomain: z.string().min(1).optional(),
+  outages: z
+    .array(
+      z.strictObject({
+        area: z.string().min(1),
+        prompt: z.string().min(1),
+        from: z.iso.datetime({ offset: true }).optional(),
+        until: z.iso.datetime({ offset: true }).optional(),
+      }),
+    )
+    .default([]),
+});
+
 const ConfigSchema = z.strictObject({
   engine: z.enum(ENGINES).default('embedded'),
   http: z.strictObject({ host: z.string().min(1).default('0.0.0.0'), port: port.default(8080) }).prefault({}),
@@ -209,6 +257,7 @@ const ConfigSchema = z.strictObject({
   agents: z.array(AgentSchema).default([]),
   sip: SipSchema.prefault({}),
   media: MediaSchema.prefault({}),
+  calls: CallsSchema.prefault({}),
 });
 
 type Parsed = z.output<typeof ConfigSchema>;
@@ -403,6 +452,19 @@ function crossCheck(c: Parsed): RawProblem[] {
     });
   });
   out.push(...overflowLoops(c.queues));
+
+  const numbers = new Set<string>();
+  c.calls.numbers.forEach((n, ni) => {
+    if (numbers.has(n.number)) add(['calls', 'numbers', ni, 'number'], 'expected each number listed once', n.number);
+    numbers.add(n.number);
+  });
+  const codes = Object.entries(c.calls.featureCodes);
+  codes.forEach(([name, code]) => {
+    if (codes.some(([other, oc]) => other !== name && oc === code)) add(['calls', 'featureCodes', name], 'expected a code no other feature uses', code);
+  });
+  for (const [code, target] of Object.entries(c.calls.transferCodes)) {
+    if (!queueIndex.has(target) && !/^(sips?:|[+0-9])/.test(target)) add(['calls', 'transferCodes', code], 'expected a queue id, a number or a sip: URI', target);
+  }
 
   c.agents.forEach((a, ai) => {
     for (const skill of Object.keys(a.skills)) {

@@ -1,6 +1,6 @@
 /**
- * Composition root: configuration → ACD → statistics and metrics → SIP → media → HTTP.
- * The calls layer and the store plug in here as their issues land.
+ * Composition root: configuration → ACD → statistics and metrics → SIP → media →
+ * IVR flows → calls layer → HTTP. The store plugs in here as its issue lands.
  */
 import { mkdir } from 'node:fs/promises';
 import { availableParallelism, networkInterfaces } from 'node:os';
@@ -11,6 +11,13 @@ import { systemClock } from './acd/clock.ts';
 import { AgentStatistics, QueueStatistics } from './acd/stats.ts';
 import { buildApp } from './api/app.ts';
 import { AcdHost } from './calls/acd-host.ts';
+import { CallCenter } from './calls/call-center.ts';
+import { FileCallRecordStore, type CallRecordStore } from './calls/cdr.ts';
+import { OutageBoard } from './calls/outages.ts';
+import { flowEnvironment } from './ivr/environment.ts';
+import { FlowRegistry } from './ivr/loader.ts';
+import { PromptLibrary } from './ivr/prompts.ts';
+import { registerCallMetrics } from './metrics/call-metrics.ts';
 import { ConfigError, loadConfig, type HotlineConfig } from './config.ts';
 import { registerAcdMetrics } from './metrics/acd-metrics.ts';
 import { registerMediaMetrics } from './metrics/media-metrics.ts';
@@ -25,12 +32,16 @@ export interface RunningServer {
   acd: AcdHost;
   sip: SipServer;
   media: MediaServer;
+  flows: FlowRegistry;
+  calls: CallCenter;
   close(): Promise<void>;
 }
 
 export interface StartOptions {
   /** Folder for local state (registrations until the store lands). Default ./data. */
   dataDir?: string;
+  /** Where CDRs go (default: the JSON-lines file of calls.cdrFile). */
+  cdr?: CallRecordStore;
 }
 
 export async function startServer(config: HotlineConfig, logger = pino({ level: config.log.level }), opts: StartOptions = {}): Promise<RunningServer> {
@@ -55,17 +66,55 @@ export async function startServer(config: HotlineConfig, logger = pino({ level: 
   }
   registerMediaMetrics(registry, media);
 
+  const prompts = new PromptLibrary();
+  let flows: FlowRegistry;
+  try {
+    flows = await FlowRegistry.open({
+      dir: config.calls.flowsDir,
+      env: flowEnvironment({ prompts, queues: config.queues.map((q) => q.id), skills: config.skills }),
+      log: logger.child({ component: 'ivr' }),
+    });
+  } catch (err) {
+    await Promise.allSettled([sip.close(), media.close()]);
+    throw err;
+  }
+  for (const n of config.calls.numbers) {
+    if (flows.get(n.flow) === undefined) logger.error({ number: n.number, flow: n.flow }, 'no valid flow with this id: calls to the number are refused until one is loaded');
+  }
+  const calls = new CallCenter({
+    sip,
+    media,
+    acd: host,
+    flows,
+    prompts,
+    outages: new OutageBoard(config.calls.outages.map((o) => ({ area: o.area, prompt: o.prompt, ...(o.from !== undefined ? { from: new Date(o.from) } : {}), ...(o.until !== undefined ? { until: new Date(o.until) } : {}) }))),
+    cdr: opts.cdr ?? new FileCallRecordStore(config.calls.cdrFile, logger.child({ component: 'cdr' })),
+    log: logger.child({ component: 'calls' }),
+    timezone: config.timezone,
+    numbers: new Map(config.calls.numbers.map((n) => [n.number, n.flow])),
+    recordingsDir: config.calls.recordingsDir,
+    recordCalls: config.calls.record,
+    featureCodes: config.calls.featureCodes,
+    transferCodes: config.calls.transferCodes,
+    ...(config.calls.transferDomain !== undefined ? { transferDomain: config.calls.transferDomain } : {}),
+  });
+  registerCallMetrics(registry, calls);
+
   const app = buildApp({ registry, logger, readiness: { acd: () => true, sip: () => sip.addresses.length > 0, media: () => media.up } });
   const url = await app.listen({ host: config.http.host, port: config.http.port });
-  logger.info({ url, queues: config.queues.length, agents: config.agents.length }, 'hotline is up');
+  logger.info({ url, queues: config.queues.length, agents: config.agents.length, flows: flows.list().map((f) => f.id) }, 'hotline is up');
 
   return {
     url,
     acd: host,
     sip,
     media,
+    flows,
+    calls,
     async close() {
+      await calls.close();
       host.stop();
+      await flows.close();
       await app.close();
       await sip.close();
       await media.close();
@@ -85,7 +134,8 @@ async function startSip(config: HotlineConfig, logger: pino.Logger, dataDir: str
     log: logger.child({ component: 'sip' }),
     ...(config.sip.advertise !== undefined ? { advertise: config.sip.advertise } : {}),
     auth: { realm: config.sip.realm, credentials, algorithms: config.sip.digestAlgorithms },
-    publicNumbers: config.sip.publicNumbers,
+    // Hotline numbers are called without credentials; feature codes and transfers need them.
+    publicNumbers: [...new Set([...config.sip.publicNumbers, ...config.calls.numbers.map((n) => n.number)])],
     bindings: new FileBindingStore({ path: join(dataDir, 'registrations.json'), onError: (err: unknown) => logger.warn({ err }, 'registrations file') }),
   });
   logger.info({ sip: sip.addresses }, 'SIP listening');

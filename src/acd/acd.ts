@@ -409,6 +409,11 @@ export class Acd {
   }
 
   /** Contacts ahead of this one in its queue (0: next in line). O(queue length). */
+  /** The number a callback contact asked to be called back on. */
+  contactCallbackNumber(contactId: string): string | undefined {
+    return this.contacts.get(contactId)?.callbackNumber;
+  }
+
   position(contactId: string): number {
     const c = this.contact(contactId);
     let ahead = 0;

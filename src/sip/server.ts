@@ -162,7 +162,16 @@ export class SipServer {
    * the REGISTER, which is right for phones behind NAT).
    */
   locate(aor: string): Array<{ binding: Binding; uri: string; destination: Destination }> {
-    return this.registrar.lookup(aor).map((binding) => ({
+    return this.toTargets(this.registrar.lookup(aor));
+  }
+
+  /** Like locate(), by user name under any domain: where an operator's softphones are. */
+  locateUser(user: string): Array<{ binding: Binding; uri: string; destination: Destination }> {
+    return this.toTargets(this.registrar.lookupUser(user));
+  }
+
+  private toTargets(bindings: Binding[]): Array<{ binding: Binding; uri: string; destination: Destination }> {
+    return bindings.map((binding) => ({
       binding,
       uri: binding.contact,
       destination: {

@@ -99,7 +99,8 @@ export async function createUAC(stack: SipStack, uri: string, opts: UacOptions):
   let cseq = 1;
   let authorization: [string, string] | undefined;
   for (let attempt = 0; attempt < 2; attempt++) {
-    const invite = buildInvite(stack, uri, dest, { callId, from, cseq, authorization, ...opts });
+    // opts first: its own `from` (a bare URI) must not replace the tagged From built above.
+    const invite = buildInvite(stack, uri, dest, { ...opts, callId, from, cseq, authorization });
     const res = await sendInvite(stack, invite, dest, opts);
     if ((res.status === 401 || res.status === 407) && opts.auth !== undefined && attempt === 0) {
       const challenge = res.headers.getAll(res.status === 401 ? 'www-authenticate' : 'proxy-authenticate');

@@ -102,6 +102,20 @@ export class Registrar {
     return [...m.values()].filter((b) => b.expiresAt > now).sort(byPreference);
   }
 
+  /**
+   * Live bindings of a user under any domain (an operator's softphone may
+   * register as sip:anna@10.0.0.5 or sip:anna@hotline.example): best first.
+   */
+  lookupUser(user: string): Binding[] {
+    this.ready();
+    const out: Binding[] = [];
+    for (const aor of this.index.keys()) {
+      const key = canonicalAor(aor);
+      if (key !== undefined && userOfAor(key) === user) out.push(...this.lookup(aor));
+    }
+    return out.sort(byPreference);
+  }
+
   /** Drop bindings expired at `now`; returns how many. Call it on a timer. */
   async expire(now: Millis = this.clock.now()): Promise<number> {
     this.ready();
@@ -194,5 +208,15 @@ export class Registrar {
 
   private ready(): void {
     if (this.state !== 'ready') throw new RegistrarError('REG_NOT_INITIALIZED', 'call init() first');
+  }
+}
+
+function userOfAor(aor: string): string | undefined {
+  const m = /^sips?:([^@]+)@/.exec(aor);
+  if (m?.[1] === undefined) return undefined;
+  try {
+    return decodeURIComponent(m[1]);
+  } catch {
+    return m[1];
   }
 }
