@@ -6,6 +6,7 @@
  * missed offer like any other; an unreachable subscriber completes the
  * callback (one attempt) and is logged.
  */
+import { linkedSignal } from '../abort.ts';
 import type { AcdEvent } from '../acd/types.ts';
 import { AcdError } from '../acd/errors.ts';
 import type { Endpoint } from '../media/media-server.ts';
@@ -66,11 +67,11 @@ export class CallbackDialer {
     const operatorGone = new AbortController();
     operator.on('destroy', () => operatorGone.abort());
     const ringback = new AbortController();
-    void opEndpoint.play({ files: ['tone:ringback'], loop: true }, { signal: AbortSignal.any([ringback.signal, operatorGone.signal]) }).catch(() => undefined);
+    void opEndpoint.play({ files: ['tone:ringback'], loop: true }, { signal: linkedSignal([ringback.signal, operatorGone.signal]).signal }).catch(() => undefined);
     let subEndpoint: Endpoint | undefined;
     try {
       subEndpoint = await media.createEndpoint({ near: opEndpoint, signal: operatorGone.signal });
-      const subscriber = await sip.createUAC(this.services.targetUri(number), { localSdp: subEndpoint.localSdp, signal: AbortSignal.any([operatorGone.signal, AbortSignal.timeout(40_000)]) });
+      const subscriber = await sip.createUAC(this.services.targetUri(number), { localSdp: subEndpoint.localSdp, signal: linkedSignal([operatorGone.signal], 40_000).signal });
       ringback.abort();
       await subEndpoint.modify(subscriber.remote.sdp);
       await opEndpoint.bridge(subEndpoint);

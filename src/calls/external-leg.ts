@@ -4,6 +4,7 @@
  * endpoint on the caller's media worker, bridge on answer, and tie the two
  * legs' ends together. The caller hears ringback meanwhile.
  */
+import { linkedSignal } from '../abort.ts';
 import { SipError } from '../sip/errors.ts';
 import type { CallSession } from './call-session.ts';
 import type { TransferStep } from './cdr.ts';
@@ -11,7 +12,8 @@ import type { TransferStep } from './cdr.ts';
 export async function bridgeToExternal(session: CallSession, uri: string, timeoutMs: number, meta: { by: TransferStep['by']; agentId?: string }): Promise<boolean> {
   const s = session;
   const { media, sip } = s.services;
-  const signal = AbortSignal.any([s.signal, AbortSignal.timeout(timeoutMs)]);
+  const linked = linkedSignal([s.signal], timeoutMs);
+  const signal = linked.signal;
   const endpoint = await media.createEndpoint({ near: s.endpoint, signal }).catch(() => null);
   if (endpoint === null) return false;
   const startedAt = new Date().toISOString();
@@ -21,6 +23,7 @@ export async function bridgeToExternal(session: CallSession, uri: string, timeou
   try {
     const dialog = await sip.createUAC(uri, { localSdp: endpoint.localSdp, signal, from: `sip:${encodeURIComponent(s.caller)}@${sip.addresses[0]?.address ?? 'hotline.invalid'}` });
     ringback.abort();
+    linked.dispose();
     await endpoint.modify(dialog.remote.sdp);
     await s.endpoint.bridge(endpoint);
     s.state = 'external';
@@ -36,6 +39,7 @@ export async function bridgeToExternal(session: CallSession, uri: string, timeou
     return true;
   } catch (err) {
     ringback.abort();
+    linked.dispose();
     await endpoint.destroy('transfer failed').catch(() => undefined);
     const status = err instanceof SipError ? err.status : undefined;
     s.record.legs.push({ role: 'transfer-target', callId: '', uri, startedAt, endedAt: new Date().toISOString(), ...(status !== undefined ? { status } : {}) });

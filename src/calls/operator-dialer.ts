@@ -7,6 +7,7 @@
  * reservation and hand the leg to the caller's queue wait.
  */
 import type { Logger } from 'pino';
+import { linkedSignal } from '../abort.ts';
 import type { AcdEvent } from '../acd/types.ts';
 import { AcdError } from '../acd/errors.ts';
 import type { MediaServer } from '../media/media-server.ts';
@@ -61,12 +62,14 @@ export class OperatorDialer {
     }
     const ctrl = new AbortController();
     this.ringing.set(offer.reservationId, ctrl);
-    const signal = AbortSignal.any([ctrl.signal, session.signal]);
+    const linked = linkedSignal([ctrl.signal, session.signal]);
+    const signal = linked.signal;
     let endpoint;
     try {
       endpoint = await media.createEndpoint({ near: session.endpoint, signal });
     } catch (err) {
       this.ringing.delete(offer.reservationId);
+      linked.dispose();
       if (!signal.aborted) {
         session.log.error({ err }, 'no media endpoint for the operator leg');
         this.rejectIfLive(offer.reservationId);
@@ -85,6 +88,7 @@ export class OperatorDialer {
       });
     } catch (err) {
       this.ringing.delete(offer.reservationId);
+      linked.dispose();
       await endpoint.destroy('not answered').catch(() => undefined);
       const status = err instanceof SipError ? err.status : undefined;
       if (signal.aborted) {
@@ -98,6 +102,7 @@ export class OperatorDialer {
       return;
     }
     this.ringing.delete(offer.reservationId);
+    linked.dispose();
     if (signal.aborted || session.state === 'ended') {
       // Answered in the same instant the offer was withdrawn: hang the operator up again.
       await Promise.allSettled([dialog.destroy('offer withdrawn'), endpoint.destroy('offer withdrawn')]);

@@ -5,6 +5,7 @@
  * caller to another queue. The wait is event-driven: the center wakes it with
  * the ACD's decisions (connected, timeout); nothing polls.
  */
+import { linkedSignal } from '../abort.ts';
 import type { ContactRequest } from '../acd/types.ts';
 import { CallEndedError, type QueueOutcome, type QueueRequest } from '../ivr/context.ts';
 import { minutesWord, numberPrompts } from '../ivr/speak.ts';
@@ -169,9 +170,9 @@ export class QueueWait {
       for (let round = 0; !stop.aborted; round++) {
         if (every > 0 && round > 0) await this.announce(stop);
         if (stop.aborted) break;
-        const segment = every > 0 ? AbortSignal.any([stop, AbortSignal.timeout(every)]) : stop;
+        const segment = linkedSignal([stop], every > 0 ? every : undefined);
         s.event('music', { queue: this.queue });
-        await s.endpoint.play({ files: [music], loop: true }, { signal: segment }).catch(ignoreAbort);
+        await s.endpoint.play({ files: [music], loop: true }, { signal: segment.signal }).catch(ignoreAbort).finally(segment.dispose);
       }
     } catch (err) {
       if (!stop.aborted && !s.signal.aborted) s.log.warn({ err }, 'hold music failed');

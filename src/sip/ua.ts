@@ -3,6 +3,7 @@
  * createUAS (answer an INVITE), createUAC (place a call, with digest auth and
  * CANCEL through an AbortSignal) and createB2BUA (both, glued together).
  */
+import { linkedSignal } from '../abort.ts';
 import { answerChallenge } from './auth/digest.ts';
 import { Dialog, formatContactUri, sessionExpiresOf } from './dialog/dialog.ts';
 import { SipError } from './errors.ts';
@@ -209,12 +210,13 @@ export async function createB2BUA(stack: SipStack, req: InboundRequest, res: Inb
   const abort = new AbortController();
   const onCancel = (): void => abort.abort();
   req.on('cancel', onCancel);
+  const linked = linkedSignal([opts.signal, abort.signal]);
   let uac: Dialog;
   try {
     uac = await createUAC(stack, uri, {
       ...opts,
       localSdp: req.body,
-      signal: opts.signal !== undefined ? AbortSignal.any([opts.signal, abort.signal]) : abort.signal,
+      signal: linked.signal,
       onProvisional: (p) => {
         if (p.status === 180 || p.status === 183) res.send(p.status, p.reason, p.body.length > 0 ? { body: p.body.toString('utf8') } : {});
         opts.onProvisional?.(p);
@@ -225,6 +227,7 @@ export async function createB2BUA(stack: SipStack, req: InboundRequest, res: Inb
     throw err;
   } finally {
     req.off('cancel', onCancel);
+    linked.dispose();
   }
   let uas: Dialog;
   try {

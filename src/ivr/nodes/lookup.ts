@@ -1,3 +1,4 @@
+import { linkedSignal } from '../../abort.ts';
 import { LookupNode as Schema } from '../schema.ts';
 import type { CallContext, VarValue } from '../context.ts';
 import { fillTemplate } from '../speak.ts';
@@ -16,14 +17,14 @@ export class LookupNode extends Node<'lookup'> {
     const { def } = this;
     const url = fillTemplate(def.url, ctx.vars, encodeURIComponent);
     const started = Date.now();
-    const timeout = AbortSignal.timeout(def.timeout * 1000);
+    const linked = linkedSignal([ctx.signal], def.timeout * 1000);
     try {
       const body = def.body === undefined ? undefined : JSON.stringify(Object.fromEntries(Object.entries(def.body).map(([k, v]) => [k, typeof v === 'string' ? fillTemplate(v, ctx.vars) : v])));
       const res = await fetch(url, {
         method: def.method,
         headers: { accept: 'application/json', ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...def.headers },
         ...(body !== undefined ? { body } : {}),
-        signal: AbortSignal.any([ctx.signal, timeout]),
+        signal: linked.signal,
       });
       if (!res.ok) throw new Error(`HTTP ${res.status}`);
       const json: unknown = await res.json();
@@ -38,6 +39,8 @@ export class LookupNode extends Node<'lookup'> {
       ctx.log.warn({ node: this.id, url, err: err instanceof Error ? err.message : String(err), ms: Date.now() - started }, 'lookup failed: taking onError');
       ctx.event('lookup', { node: this.id, error: err instanceof Error ? err.message : String(err), ms: Date.now() - started });
       return def.onError;
+    } finally {
+      linked.dispose();
     }
   }
 }
