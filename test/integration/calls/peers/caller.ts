@@ -145,7 +145,6 @@ export function callerScenario(opts: CallerOptions, dir: string): CallerScenario
       wait(interval);
     }
   }
-  const talkStart = t;
   if (voice && talkMs > 0) {
     if (rtp !== undefined) {
       const file = join(dir, 'voice.pcap');
@@ -160,7 +159,7 @@ export function callerScenario(opts: CallerOptions, dir: string): CallerScenario
       }
     }
   } else wait(talkMs);
-  const durationMs = Math.max(t, talkStart + talkMs);
+  const durationMs = t;
 
   const fromHeader = `From: ${opts.displayName !== undefined ? `"${opts.displayName}" ` : ''}<sip:${from}@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]`;
   const toHeader = `To: <sip:${service}@[remote_ip]:[remote_port]>`;
@@ -281,7 +280,7 @@ function nonNegative(what: string, v: number): number {
 
 // ───────────────────────────── captures ─────────────────────────────
 
-interface CapturedRtp {
+export interface CapturedRtp {
   /** Microseconds after the first packet of the capture. */
   atUs: number;
   rtp: Buffer;

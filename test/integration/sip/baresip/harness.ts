@@ -48,6 +48,18 @@ export interface AccountOptions {
   audioCodecs?: string;
 }
 
+/** One line of `listcalls` (the calls of the current user agent). */
+export interface BaresipCall {
+  line: number;
+  /** As baresip prints it: 'INCOMING' (ringing), 'ESTABLISHED', 'OUTGOING', 'RINGING', 'EARLY'... */
+  state: string;
+  onHold: boolean;
+  /** The peer's URI (the From of an incoming call, the dialled URI of an outgoing one). */
+  peer: string;
+}
+
+export type AnswerMode = 'manual' | 'early' | 'auto';
+
 export interface BaresipStartOptions {
   sipTrace?: boolean;
   /** Length of the generated source WAV (ignored with `sourceWav`). */
@@ -60,20 +72,25 @@ export interface BaresipStartOptions {
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-/** A port free for both UDP and TCP on 127.0.0.1 right now (baresip's sip_listen binds both). */
+/**
+ * A port free for both UDP and TCP on 127.0.0.1 right now (baresip's sip_listen binds both),
+ * drawn from 20000–32767: below the kernel's ephemeral range (32768–60999), which overlaps
+ * the ranges other tests reserve (42000–47999, 50000–59999).
+ */
 export async function freePort(): Promise<number> {
-  for (let attempt = 0; attempt < 50; attempt++) {
-    const port = await new Promise<number>((resolve, reject) => {
-      const srv = createServer();
-      srv.once('error', reject);
-      srv.listen(0, '127.0.0.1', () => {
-        const a = srv.address();
-        srv.close(() => resolve(typeof a === 'object' && a !== null ? a.port : 0));
-      });
-    });
-    if (await udpFree(port)) return port;
+  for (let attempt = 0; attempt < 200; attempt++) {
+    const port = 20_000 + Math.floor(Math.random() * 12_768);
+    if ((await tcpFree(port)) && (await udpFree(port))) return port;
   }
   throw new Error('no free UDP+TCP port found');
+}
+
+function tcpFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const srv = createServer();
+    srv.once('error', () => resolve(false));
+    srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)));
+  });
 }
 
 function udpFree(port: number): Promise<boolean> {
@@ -213,6 +230,144 @@ export class Baresip {
   /** Create a user agent for the account; it starts registering at once when regint > 0. */
   async addAccount(a: AccountOptions): Promise<BaresipReply> {
     return this.command('uanew', Baresip.accountLine(a));
+  }
+
+  // ───────────── call control (verified against baresip 1.0.0; see test/integration/calls/peers/README.md) ─────────────
+  //
+  // baresip acts on its *current* user agent: `dial`, `accept`, `hangup`, `listcalls`,
+  // `answermode`, `hold`, `resume` and `transfer` all apply to the current UA (and to its current
+  // call). `uafind <aor>` selects it. A call ringing in manual mode (CALL_INCOMING) makes its
+  // UA the current one by itself; an auto-answered call does not. So every method below that
+  // takes an `aor` first selects that account; without one it uses whatever is current.
+
+  /** The AOR baresip knows an account by (`uafind`, events' `accountaor`): `sip:user@host:port`, port included. */
+  static aor(a: Pick<AccountOptions, 'user' | 'registrar'>): string {
+    return `sip:${a.user}@${a.registrar.host}:${a.registrar.port}`;
+  }
+
+  /** AORs of every user agent, in baresip's order (from `reginfo`). */
+  async accounts(): Promise<string[]> {
+    const r = await this.mustCommand('reginfo');
+    return [...r.data.matchAll(/^[> ] (sip:\S+)/gm)].map((m) => m[1] as string);
+  }
+
+  /** `uafind <aor>`: make this account the current user agent (fails with "No such file or directory" for an unknown AOR). */
+  async useAccount(aor: string): Promise<void> {
+    await this.mustCommand('uafind', aor);
+  }
+
+  /**
+   * `uafind <aor>` + `answermode <mode>`: changes that account only (reply "Answer mode changed
+   * to: manual"). manual: baresip answers an INVITE with 180 Ringing and nothing else (35 s
+   * observed, no local timeout), emitting CALL_INCOMING; auto: 180 Ringing then "200 Answering"
+   * at once, no CALL_INCOMING event (CALL_ESTABLISHED only).
+   */
+  async setAnswerMode(aor: string, mode: AnswerMode): Promise<void> {
+    await this.useAccount(aor);
+    const r = await this.mustCommand('answermode', mode);
+    if (!r.data.includes(`changed to: ${mode}`)) throw new Error(`baresip answermode ${mode}: ${r.data}`);
+  }
+
+  /**
+   * `dial <uri>` from `aor` (or the current UA). baresip sends the URI as given (a '*' is not
+   * escaped) with `;transport=udp` added: `dial sip:*1@127.0.0.1:5060` sends
+   * `INVITE sip:*1@127.0.0.1:5060;transport=udp`, From `<sip:op1@…>` of the account; a bare
+   * `dial *1` goes to the account's own domain (`sip:*1@<registrar host:port>;transport=udp`).
+   * A 401/407 challenge is answered with the account's auth_user/auth_pass.
+   */
+  async dial(uri: string, aor?: string): Promise<void> {
+    if (aor !== undefined) await this.useAccount(aor);
+    await this.mustCommand('dial', uri);
+  }
+
+  /** `accept`: answer the ringing call of `aor` (or of the current UA) with 200. Replies ok even when nothing rings. */
+  async accept(aor?: string): Promise<void> {
+    if (aor !== undefined) await this.useAccount(aor);
+    await this.mustCommand('accept');
+  }
+
+  /**
+   * `hangup`: the current call of `aor` (or of the current UA). A ringing incoming call is
+   * rejected with "486 Rejected", an outgoing one still ringing is CANCELled, an established
+   * one gets BYE; each gives CALL_CLOSED "Connection reset by user". Replies ok even when
+   * there is no call.
+   */
+  async hangup(aor?: string): Promise<void> {
+    if (aor !== undefined) await this.useAccount(aor);
+    await this.mustCommand('hangup');
+  }
+
+  /** Hang up every call of every account (`hangup` per account until its `listcalls` is empty). */
+  async hangupAll(timeoutMs = 5_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (const aor of await this.accounts()) {
+      await this.useAccount(aor);
+      for (let n = (await this.calls()).length; n > 0; ) {
+        if (Date.now() > deadline) throw new Error(`baresip: calls of ${aor} still up after ${timeoutMs} ms: ${JSON.stringify(await this.calls())}`);
+        await this.mustCommand('hangup');
+        const before = n;
+        while (n >= before && Date.now() <= deadline) {
+          await sleep(20);
+          n = (await this.calls()).length;
+        }
+      }
+    }
+  }
+
+  /** `listcalls`: the calls of `aor` (or of the current UA) only. */
+  async calls(aor?: string): Promise<BaresipCall[]> {
+    if (aor !== undefined) await this.useAccount(aor);
+    const r = await this.mustCommand('listcalls');
+    // e.g. "> [line 1]  0:00:01  ESTABLISHED  (on hold)  sip:hotline@127.0.0.1:28214"
+    return [...r.data.matchAll(/\[line (\d+)\]\s+\S+\s+(\S+)\s+(\(on hold\)\s+)?(\S+)/g)].map((m) => ({
+      line: Number(m[1]),
+      state: m[2] as string,
+      onHold: m[3] !== undefined,
+      peer: m[4] as string,
+    }));
+  }
+
+  /**
+   * `transfer <uri>`: blind transfer of the current call of `aor` (or of the current UA).
+   * baresip sends in the dialog `REFER` with `Refer-To: <uri>` exactly as given (no angle
+   * brackets, no Referred-By). Then, NOTIFY sipfrag (answered 200):
+   * - "SIP/2.0 100 Trying": nothing more;
+   * - "SIP/2.0 200 OK": baresip sends BYE; event CALL_CLOSED "Call transfered" [sic];
+   * - "SIP/2.0 486 Busy Here" (any >= 300), or the REFER refused (e.g. 403): event
+   *   TRANSFER_FAILED "486 Busy Here" / "403 Forbidden", and baresip *still hangs up* (BYE),
+   *   with no CALL_CLOSED event.
+   * Fails when the current UA has no call ("Invalid argument"; "command not found (transfer)"
+   * while the process has never had a call): select the call's account.
+   */
+  async transfer(uri: string, aor?: string): Promise<void> {
+    if (aor !== undefined) await this.useAccount(aor);
+    await this.mustCommand('transfer', uri);
+  }
+
+  /**
+   * `hold`: re-INVITE of the current call of `aor` (or the current UA) with the same media
+   * port and `a=sendonly` (SDP version + 1); `listcalls` then shows "(on hold)". The 200 gives
+   * event CALL_REMOTE_SDP "answer" (there is no hold event).
+   */
+  async hold(aor?: string): Promise<void> {
+    if (aor !== undefined) await this.useAccount(aor);
+    await this.mustCommand('hold');
+  }
+
+  /** `resume`: re-INVITE with `a=sendrecv` (see hold()); CALL_REMOTE_SDP "answer" on its 200. */
+  async resume(aor?: string): Promise<void> {
+    if (aor !== undefined) await this.useAccount(aor);
+    await this.mustCommand('resume');
+  }
+
+  /**
+   * A command that must succeed: rejects with baresip's reply otherwise. `hold`, `resume` and
+   * `transfer` are unknown until the process has had a call ("command not found (hold)").
+   */
+  async mustCommand(command: string, params?: string): Promise<BaresipReply> {
+    const r = await this.command(command, params);
+    if (!r.ok) throw new Error(`baresip command "${command}${params !== undefined ? ` ${params}` : ''}" failed: ${r.data.trim()}`);
+    return r;
   }
 
   /** Send a ctrl_tcp command (`LEN:{json},`) and wait for its reply. */
