@@ -3,8 +3,8 @@
  * the hotline (pcap audio + RFC 4733 keys), presses 1 for internet, types a
  * contract number, and waits in internet-l1 while the only skilled operator
  * (baresip, registered with digest credentials, auto-answer) is on a break. The
- * operator dials *3 (ready); the call is offered, answered and bridged; audio
- * crosses both ways; the caller hangs up. The CDR, the stereo recording and
+ * operator dials *3 (ready); the call is offered, answered and bridged; the
+ * operator holds and resumes (re-INVITE); audio crosses both ways; the caller hangs up. The CDR, the stereo recording and
  * /metrics all show the call.
  */
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
@@ -31,9 +31,18 @@ describe.runIf(haveTools)('a subscriber reaches an operator through the demo flo
     phone = await Baresip.start({ sndfile: true, callSeconds: 90, sipTrace: process.env["E2E_SIP_TRACE"] === "1" });
     await phone.addAccount({ user: 'anna.smirnova', password: DEMO_PASSWORD, registrar: { host: '127.0.0.1', port: hot.sipPort }, regint: 600, answermode: 'auto' });
     await phone.waitEvent('REGISTER_OK', { timeoutMs: 10_000 });
-    // Logged in, on a break: the caller will have to wait.
-    hot.server.acd.run((acd) => acd.login('anna.smirnova', 'break'));
+    // The operator dials *2 from the softphone: logged in, on a break. The caller will have to wait.
+    await featureCode('*2', 'break');
+    expect(hot.server.acd.acd.agentView('anna.smirnova')).toMatchObject({ state: 'not-ready', reason: 'break' });
   }, 30_000);
+
+  /** Dial a feature code from the operator's softphone; hotline answers, says the new state, hangs up. */
+  async function featureCode(code: string, action: string): Promise<void> {
+    const since = phone.mark();
+    await phone.dial(`sip:${code}@127.0.0.1:${hot.sipPort}`);
+    await hot.waitEvent((e) => e.type === 'feature-code' && e['action'] === action && e.at >= Date.now() - 10_000, 10_000, `feature code ${code}`);
+    await phone.waitEvent('CALL_CLOSED', { since, timeoutMs: 10_000 });
+  }
 
   afterAll(async () => {
     await phone?.stop();
@@ -52,11 +61,21 @@ describe.runIf(haveTools)('a subscriber reaches an operator through the demo flo
     // Waiting with music while the operator is on a break.
     await hot.waitEvent((e) => e.callId === callId && e.type === 'music');
 
+    // *3: ready. The waiting caller is offered at once and the softphone answers by itself.
     const sinceReady = phone.mark();
-    hot.server.acd.run((acd) => acd.ready('anna.smirnova'));
-    await phone.waitEvent('CALL_ESTABLISHED', { since: sinceReady, timeoutMs: 10_000 });
+    await featureCode('*3', 'ready');
+    await phone.waitEvent('CALL_ESTABLISHED', { since: sinceReady, timeoutMs: 10_000, filter: (e) => String(e.peeruri ?? '').includes('79161234567') });
     const connected = await hot.waitEvent((e) => e.callId === callId && e.type === 'connected');
     expect(connected['agentId']).toBe('anna.smirnova');
+
+    // The operator puts the caller on hold from the softphone (re-INVITE sendonly): music, hold time.
+    await new Promise((r) => setTimeout(r, 3_000));
+    const aor = Baresip.aor({ user: 'anna.smirnova', registrar: { host: '127.0.0.1', port: hot.sipPort } });
+    await phone.hold(aor);
+    await hot.waitEvent((e) => e.callId === callId && e.type === 'hold', 5_000, 'hold');
+    await new Promise((r) => setTimeout(r, 2_000));
+    await phone.resume(aor);
+    await hot.waitEvent((e) => e.callId === callId && e.type === 'resume', 5_000, 'resume');
 
     const result = await caller.done;
     expect(result.code, describeRun(result)).toBe(0);
@@ -66,6 +85,8 @@ describe.runIf(haveTools)('a subscriber reaches an operator through the demo flo
     expect(cdr.variables['contract']).toBe('123456');
     expect(cdr.waitMs).toBeGreaterThan(0);
     expect(cdr.talkMs).toBeGreaterThan(3_000);
+    expect(cdr.holdMs).toBeGreaterThanOrEqual(1_500);
+    expect(cdr.holdMs).toBeLessThan(cdr.talkMs);
     expect(cdr.wrapUpMs, 'the CDR is written after the operator wrap-up').toBeGreaterThanOrEqual(0);
     for (const t of [cdr.arrivedAt, cdr.ivrAnsweredAt, cdr.queuedAt, cdr.offeredAt, cdr.connectedAt, cdr.endedAt]) expect(t).toMatch(/^\d{4}-\d{2}-\d{2}T/);
     expect(cdr.legs.map((l) => l.role)).toEqual(['caller', 'operator']);
@@ -79,7 +100,7 @@ describe.runIf(haveTools)('a subscriber reaches an operator through the demo flo
     expect(right, 'operator channel').toBeGreaterThan(200);
 
     // The operator's softphone heard the caller (baresip's received-audio dump is not silent).
-    await phone.waitEvent('CALL_CLOSED', { since: sinceReady, timeoutMs: 10_000 });
+    await phone.waitEvent('CALL_CLOSED', { since: sinceReady, timeoutMs: 10_000, filter: (e) => String(e.peeruri ?? '').includes('79161234567') });
     const heard = readdirSync(phone.sndPath).filter((f) => f.endsWith('-dec.wav'));
     expect(heard.length).toBeGreaterThan(0);
     const dec = readWav(readFileSync(join(phone.sndPath, heard[heard.length - 1]!)));
