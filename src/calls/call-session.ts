@@ -26,6 +26,9 @@ import type { CallServices } from './services.ts';
 import { QueueWait } from './queue-wait.ts';
 import { bridgeToExternal } from './external-leg.ts';
 
+/** Longest wait for the IVR walk to unwind after a hang-up before the call is torn down anyway. */
+const WALK_UNWIND_LIMIT_MS = 5_000;
+
 export type SessionState = 'ivr' | 'queued' | 'talking' | 'external' | 'ended';
 
 export class CallSession implements CallContext {
@@ -41,6 +44,8 @@ export class CallSession implements CallContext {
   /** A contact the caller left with the leave key: a callback node may re-enter it keeping its place. */
   leftContact: { queue: string; enqueuedAt: number } | null = null;
   private readonly abort = new AbortController();
+  /** The IVR walk; on hang-up it unwinds (queue wait, talk tear-down) before the CDR is finished. */
+  private walkFinished: Promise<unknown> = Promise.resolve();
   private queueSeq = 0;
   private readonly endHooks: Array<() => Promise<void> | void> = [];
   private endedResolve!: () => void;
@@ -119,7 +124,9 @@ export class CallSession implements CallContext {
     this.endpoint.on('destroy', () => void this.end('system', 'media endpoint gone'));
     this.event('call-started', { flow: this.flow.id, version: this.flow.hash.slice(0, 12), caller: this.caller, number: this.number });
 
-    const walk = await runFlow(this);
+    const walking = runFlow(this);
+    this.walkFinished = walking;
+    const walk = await walking;
     if (walk.ended === 'error') this.log.error({ err: walk.error, node: walk.at }, 'flow failed: ending the call');
     if (walk.ended === 'step-limit') this.log.error({ node: walk.at }, 'flow ran too many steps without waiting: ending the call');
     this.event('flow-ended', { how: walk.ended, node: walk.at });
@@ -143,6 +150,9 @@ export class CallSession implements CallContext {
     this.record.hungUpBy ??= by === 'caller' ? 'caller' : 'system';
     this.log.info({ by, reason }, 'call ended');
     this.abort.abort(new CallEndedError(reason));
+    // Let the walk see the hang-up and unwind first: the queue wait records the abandon, the
+    // talk tells the ACD (talk time, wrap-up). Bounded, so a stuck step cannot keep the call.
+    await Promise.race([this.walkFinished, new Promise((r) => setTimeout(r, WALK_UNWIND_LIMIT_MS).unref())]);
     for (const hook of this.endHooks.splice(0).reverse()) {
       try {
         await hook();

@@ -18,8 +18,14 @@ import { loadConfig, type HotlineConfig } from '../../../src/config.ts';
 import { startServer, type RunningServer } from '../../../src/main.ts';
 
 const ROOT = resolve(fileURLToPath(new URL('../../../', import.meta.url)));
-/** RTP ports of the server under test: clear of the other suites' ranges (42000–47999) and SIPp's media ports. */
-export const E2E_RTP_PORTS = { min: 48000, max: 48999 };
+/**
+ * RTP ports of the server under test: 48000–49999, clear of the other suites' ranges
+ * (42000–47999) and of SIPp's and baresip's media ports (below 40000). Test files run in
+ * parallel worker processes, each with its own server: each takes its own slice.
+ */
+const POOL = Number(process.env['VITEST_POOL_ID'] ?? '1');
+const SLICE = 250;
+export const E2E_RTP_PORTS = { min: 48000 + ((POOL - 1) % 8) * SLICE, max: 48000 + ((POOL - 1) % 8) * SLICE + SLICE - 1 };
 export const DEMO_PASSWORD = 'hotline';
 
 export interface Hotline {

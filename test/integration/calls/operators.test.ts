@@ -54,6 +54,7 @@ describe.runIf(haveTools)('operators who miss calls, and transfers (baresip oper
     await stopAllSipp();
     await phone.hangupAll().catch(() => undefined);
     for (const id of hot.server.acd.acd.agentIds()) {
+      if (hot.server.acd.acd.agentView(id).state === 'wrap-up') hot.server.acd.run((a) => a.ready(id));
       const s = hot.server.acd.acd.agentView(id).state;
       if (s === 'available' || s === 'not-ready') {
         if (s === 'available') hot.server.acd.run((a) => a.pause(id, 'other'));
@@ -153,5 +154,25 @@ describe.runIf(haveTools)('operators who miss calls, and transfers (baresip oper
     const metrics = await hot.metrics();
     expect(metrics).toMatch(/hotline_transfers_total\{kind="queue"\} 1/);
     expect(metrics).toMatch(/hotline_queue_answered_total\{queue="l2-engineers"\} 1/);
+  }, 120_000);
+
+  it('asks the caller to rate the call after the operator hangs up, and stores the score', async () => {
+    await phone.setAnswerMode(aor('dmitry.ivanov'), 'auto');
+    hot.server.acd.run((a) => a.login('dmitry.ivanov'));
+    // The caller presses 5 about 20 s after typing the contract number: after the operator has hung up.
+    const file = writeCallerScenario(mkdtempSync(join(scratch, 'survey-')), { service: '8800', from: '79160000006', keys: ['1', 600, '5550006#', 20_000, '5'], firstKeyDelayMs: 800, hangup: 'server', talkSeconds: 40, voice: false });
+    const sipp = await startSipp({ scenario: { file }, remote: hot.sipAddress, calls: 1, timeoutMs: 90_000 });
+    const started = await hot.waitEvent((e) => e.type === 'call-started' && e['caller'] === '79160000006', 30_000, 'the survey caller');
+    const callId = started.callId;
+    await hot.waitEvent((e) => e.callId === callId && e.type === 'connected' && e['agentId'] === 'dmitry.ivanov', 30_000, 'the call to reach Dmitry');
+    await new Promise((r) => setTimeout(r, 2_000));
+    await phone.hangup(aor('dmitry.ivanov'));
+    await hot.waitEvent((e) => e.callId === callId && e.type === 'node' && e['node'] === 'survey', 10_000, 'the survey node');
+    const survey = await hot.waitEvent((e) => e.callId === callId && e.type === 'survey', 30_000, 'the rating');
+    expect(survey['score']).toBe(5);
+    const result = await sipp.done;
+    expect(result.code, describeRun(result)).toBe(0);
+    const cdr = await hot.waitCdr((r) => r.callId === callId, 30_000);
+    expect(cdr).toMatchObject({ surveyScore: 5, hungUpBy: 'operator', agentId: 'dmitry.ivanov', disposition: 'answered' });
   }, 120_000);
 });
