@@ -23,6 +23,8 @@ function holds(cond: Condition, ctx: CallContext): boolean {
     return cond.is === 'closed' ? state !== 'open' : state === cond.is;
   }
   const value = ctx.vars.get(cond.variable);
+  // An unset variable equals nothing and is in no list (not even the text "undefined").
+  if (value === undefined && (cond.equals !== undefined || cond.in !== undefined)) return false;
   if (cond.exists !== undefined && cond.exists !== (value !== undefined && value !== '')) return false;
   if (cond.equals !== undefined && String(value) !== String(cond.equals)) return false;
   if (cond.in !== undefined && !cond.in.some((v) => String(v) === String(value))) return false;

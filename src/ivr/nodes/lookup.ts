@@ -26,7 +26,10 @@ export class LookupNode extends Node<'lookup'> {
         ...(body !== undefined ? { body } : {}),
         signal: linked.signal,
       });
-      if (!res.ok) throw new Error(`HTTP ${res.status}`);
+      if (!res.ok) {
+        await res.body?.cancel(); // free the connection for the next caller's lookup
+        throw new Error(`HTTP ${res.status}`);
+      }
       const json: unknown = await res.json();
       for (const [name, path] of Object.entries(def.assign)) {
         const value = pick(json, path);
