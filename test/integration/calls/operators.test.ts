@@ -34,6 +34,8 @@ describe.runIf(haveTools)('operators who miss calls, and transfers (baresip oper
 
   beforeAll(async () => {
     hot = await startHotline({
+      // A patient survey: the caller's key comes on a fixed schedule, some seconds after the operator hangs up.
+      editFlow: (flow) => Object.assign((flow['nodes'] as Record<string, Record<string, unknown>>)['survey']!, { timeout: 20 }),
       editConfig: (c) => ({
         ...c,
         // Short rings; one missed offer sets an operator Not ready; no second offer to them soon.
