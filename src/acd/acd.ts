@@ -409,6 +409,13 @@ export class Acd {
   }
 
   /** Contacts ahead of this one in its queue (0: next in line). O(queue length). */
+  /** The caller gave another number to be called back on (the request keeps its place). */
+  setCallbackNumber(contactId: string, callbackNumber: string): void {
+    const c = this.contact(contactId);
+    if (c.kind !== 'callback') throw new AcdError('ACD_ILLEGAL_TRANSITION', `contact ${contactId} is not a callback`);
+    c.callbackNumber = callbackNumber;
+  }
+
   /** The number a callback contact asked to be called back on. */
   contactCallbackNumber(contactId: string): string | undefined {
     return this.contacts.get(contactId)?.callbackNumber;

@@ -41,8 +41,13 @@ export class CallSession implements CallContext {
   state: SessionState = 'ivr';
   /** The queue wait in progress, if any (the center routes ACD events to it). */
   queueWait: QueueWait | null = null;
-  /** A contact the caller left with the leave key: a callback node may re-enter it keeping its place. */
-  leftContact: { queue: string; enqueuedAt: number } | null = null;
+  /**
+   * The caller's place in line after leaving a queue: with the leave key the contact became a
+   * callback request at once (it keeps its place; no offer rings a caller who is choosing);
+   * after the max wait only the original enqueue time is left. A callback node confirms it;
+   * if the caller declines or hangs up first, a pending request is withdrawn.
+   */
+  leftContact: { queue: string; enqueuedAt: number; pendingContactId: string | null } | null = null;
   private readonly abort = new AbortController();
   /** The IVR walk; on hang-up it unwinds (queue wait, talk tear-down) before the CDR is finished. */
   private walkFinished: Promise<unknown> = Promise.resolve();
@@ -150,6 +155,7 @@ export class CallSession implements CallContext {
     this.record.hungUpBy ??= by === 'caller' ? 'caller' : 'system';
     this.log.info({ by, reason }, 'call ended');
     this.abort.abort(new CallEndedError(reason));
+    this.onEnd(() => this.withdrawPendingCallback());
     // Let the walk see the hang-up and unwind first: the queue wait records the abandon, the
     // talk tells the ACD (talk time, wrap-up). Bounded, so a stuck step cannot keep the call.
     await Promise.race([this.walkFinished, new Promise((r) => setTimeout(r, WALK_UNWIND_LIMIT_MS).unref())]);
@@ -235,16 +241,35 @@ export class CallSession implements CallContext {
   }
 
   async requestCallback(queue: string | undefined, number: string): Promise<boolean> {
-    const q = queue ?? this.leftContact?.queue;
+    const left = this.leftContact;
+    const q = queue ?? left?.queue;
     if (q === undefined || !this.services.queueExists(q)) return false;
-    const enqueuedAt = this.leftContact?.queue === q ? this.leftContact.enqueuedAt : Date.now();
+    let ok: boolean;
+    if (left?.pendingContactId != null && left.queue === q && this.services.acd.acd.hasContact(left.pendingContactId)) {
+      // Confirm the request made when the caller pressed the leave key.
+      const id = left.pendingContactId;
+      if (number !== this.caller) this.services.acd.acd.setCallbackNumber(id, number);
+      left.pendingContactId = null;
+      ok = true;
+    } else {
+      this.withdrawPendingCallback();
+      const enqueuedAt = left?.queue === q ? left.enqueuedAt : Date.now();
+      ok = this.services.enqueueCallback({ id: `${this.callId}#cb`, queueId: q, enqueuedAt, callbackNumber: number, language: this.language });
+    }
     this.leftContact = null;
-    const ok = this.services.enqueueCallback({ id: `${this.callId}#cb`, queueId: q, enqueuedAt, callbackNumber: number, language: this.language });
     if (ok) {
       this.record.disposition = 'callback';
       this.record.callbackNumber = number;
     }
     return Promise.resolve(ok);
+  }
+
+  /** A callback request made by the leave key and never confirmed is withdrawn. */
+  withdrawPendingCallback(): void {
+    const id = this.leftContact?.pendingContactId;
+    if (id == null) return;
+    this.leftContact = null;
+    if (this.services.acd.acd.hasContact(id) && this.services.acd.acd.contactView(id)?.kind === 'callback') this.services.acd.run((acd) => acd.cancel(id));
   }
 
   async recordMessage(opts: { maxMs: number; beep: boolean; terminators: string }): Promise<{ path: string; durationMs: number } | null> {

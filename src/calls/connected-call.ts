@@ -60,7 +60,9 @@ export class ConnectedCall {
     rec.legs.push({ role: 'operator', callId: leg.dialog.callId, uri: leg.dialog.remote.uri, agentId: leg.agentId, startedAt: now, answeredAt: now, status: 200 });
     s.state = 'talking';
 
-    leg.dialog.on('destroy', (info) => this.end(info.by === 'remote' ? 'operator-hangup' : 'caller-hangup'));
+    // The operator's leg went away: their BYE, or our own hang-up of it (media timeout, a failed
+    // bridge). Only when the caller is gone is it the caller's end.
+    leg.dialog.on('destroy', () => this.end(s.signal.aborted ? 'caller-hangup' : 'operator-hangup'));
     leg.dialog.on('modify', (req, res) => this.onOperatorReinvite(req, res));
     leg.dialog.on('refer', (req, res) => this.onRefer(req, res));
     leg.endpoint.on('rtpTimeout', () => void leg.dialog.destroy('no media from the operator'));

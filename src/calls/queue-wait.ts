@@ -33,7 +33,7 @@ export class QueueWait {
   async run(): Promise<QueueOutcome> {
     const s = this.session;
     const rec = s.record;
-    s.leftContact = null;
+    s.withdrawPendingCallback();
     await s.play(this.req.prompts);
     s.services.bindContact(this.contactId, s);
     const request: ContactRequest = {
@@ -55,8 +55,15 @@ export class QueueWait {
     rec.queuedAt ??= new Date().toISOString();
     s.state = 'queued';
     s.event('queued', { queue: this.queue, contactId: this.contactId });
-    s.digits.clear();
+    // Keys typed during the entry prompts are dropped, except the leave key: a caller who
+    // pressed * while hearing "press star for a callback" meant it.
     const leaveKey = this.req.leaveKey;
+    const typedAhead: string[] = [];
+    for (let d = s.digits.take(); d !== undefined; d = s.digits.take()) typedAhead.push(d);
+    if (leaveKey !== undefined && typedAhead.includes(leaveKey)) {
+      s.digits.push(leaveKey); // kept for the next node: the callback offer it answers
+      this.notify({ type: 'left' });
+    }
     const stopWatching = leaveKey === undefined ? () => false : s.digits.watch((d) => d === leaveKey && s.state === 'queued' && this.notify({ type: 'left' }));
     try {
       for (;;) {
@@ -71,16 +78,20 @@ export class QueueWait {
         }
         if (woke.type === 'timeout') {
           this.inAcd = false;
+          s.leftContact = { queue: this.queue, enqueuedAt: this.enqueuedAt(rec.queuedAt), pendingContactId: null };
           rec.disposition = 'timeout';
           rec.waitMs = Date.now() - this.enqueuedAt(rec.queuedAt);
           s.event('queue-timeout', { queue: this.queue });
           return 'timeout';
         }
         if (woke.type === 'left') {
-          const left = s.services.acd.run((acd) => acd.cancel(this.contactId)).find((e) => e.type === 'contact-abandoned');
+          // The place in line becomes a callback request at once (counted as one by the ACD's
+          // statistics, not as an abandon); the flow's callback node confirms or withdraws it.
+          const enqueuedAt = s.services.acd.acd.contactView(this.contactId)?.enqueuedAt ?? Date.now();
+          s.services.acd.run((acd) => acd.requestCallback(this.contactId, s.caller));
           this.inAcd = false;
-          s.leftContact = { queue: this.queue, enqueuedAt: left === undefined ? Date.now() : left.at - left.waitMs };
-          s.digits.clear();
+          s.leftContact = { queue: this.queue, enqueuedAt, pendingContactId: this.contactId };
+          // The leave key stays in the digit buffer: "press star for a callback" is answered by that same press.
           s.event('queue-left', { queue: this.queue });
           return 'left';
         }
