@@ -158,6 +158,24 @@ describe.runIf(haveTools)('operators who miss calls, and transfers (baresip oper
     expect(metrics).toMatch(/hotline_queue_answered_total\{queue="l2-engineers"\} 1/);
   }, 120_000);
 
+  it('transfers with ## and a transfer code from a phone without REFER', async () => {
+    await phone.setAnswerMode(aor('anna.smirnova'), 'auto');
+    hot.server.acd.run((a) => a.login('anna.smirnova'));
+    hot.server.acd.run((a) => a.login('olga.vasilyeva'));
+    const { sipp, callId } = await callInternet('79160000008', 14);
+    await hot.waitEvent((e) => e.callId === callId && e.type === 'connected' && e['agentId'] === 'anna.smirnova', 20_000);
+    await new Promise((r) => setTimeout(r, 1_000));
+    await phone.useAccount(aor('anna.smirnova'));
+    await phone.mustCommand('sndcode', '##2#'); // RFC 4733 keys from the operator's phone
+    const transferred = await hot.waitEvent((e) => e.callId === callId && e.type === 'transferred', 15_000, 'the ## transfer');
+    expect(transferred).toMatchObject({ to: 'l2-engineers', by: 'operator-dtmf' });
+    await hot.waitEvent((e) => e.callId === callId && e.type === 'connected' && e['agentId'] === 'olga.vasilyeva', 20_000);
+    const result = await sipp.done;
+    expect(result.code, describeRun(result)).toBe(0);
+    const cdr = await hot.waitCdr((r) => r.callId === callId, 30_000);
+    expect(cdr.transfers).toEqual([expect.objectContaining({ by: 'operator-dtmf', agentId: 'anna.smirnova', to: 'l2-engineers' })]);
+  }, 120_000);
+
   it('asks the caller to rate the call after the operator hangs up, and stores the score', async () => {
     await phone.setAnswerMode(aor('dmitry.ivanov'), 'auto');
     hot.server.acd.run((a) => a.login('dmitry.ivanov'));
