@@ -261,10 +261,15 @@ export function describeRun(r: SippResult): string {
 
 // ─────────────────────────────── ports ───────────────────────────────
 
-/** A port free for both UDP and TCP on 127.0.0.1 right now (bind, read, close). */
+/**
+ * A port free for both UDP and TCP on 127.0.0.1 right now, drawn from 20000–32767: below the
+ * kernel's ephemeral range (32768–60999), which overlaps the RTP ranges other suites reserve
+ * (42000–49999, benchmarks 50000–59999).
+ */
 export async function freePort(): Promise<number> {
-  for (let attempt = 0; attempt < 50; attempt++) {
-    const port = await bindUdp(0);
+  for (let attempt = 0; attempt < 200; attempt++) {
+    const candidate = 20_000 + Math.floor(Math.random() * 12_768);
+    const port = await bindUdp(candidate);
     if (port !== undefined && (await tcpFree(port))) return port;
   }
   throw new Error('no free port found');
