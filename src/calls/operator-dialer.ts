@@ -39,10 +39,13 @@ export class OperatorDialer {
   }
 
   ring(offer: Offer, session: CallSession): void {
-    void this.dial(offer, session).catch((err: unknown) => {
-      session.log.error({ err, agentId: offer.agentId }, 'offering the call to the operator failed');
-      this.rejectIfLive(offer.reservationId);
-    });
+    // After the ACD command that made the offer has returned: the caller's `queued` comes first.
+    void Promise.resolve()
+      .then(() => this.dial(offer, session))
+      .catch((err: unknown) => {
+        session.log.error({ err, agentId: offer.agentId }, 'offering the call to the operator failed');
+        this.rejectIfLive(offer.reservationId);
+      });
   }
 
   private async dial(offer: Offer, session: CallSession): Promise<void> {
