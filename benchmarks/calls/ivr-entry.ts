@@ -60,7 +60,7 @@ async function step(rate: number): Promise<Record<string, unknown>> {
     const t0 = performance.now();
     let peak = 0;
     const sampler = setInterval(() => (peak = Math.max(peak, hot.server.calls.activeCalls)), 250);
-    const sipp = await startSipp({ scenario: { file }, remote: `127.0.0.1:${hot.sipPort}`, calls, rate, limit: calls, timeoutMs: (SECONDS + HOLD + 60) * 1000, args: ['-rate_period', '1000'] });
+    const sipp = await startSipp({ scenario: { file }, remote: `127.0.0.1:${hot.sipPort}`, calls, rate, limit: calls, timeoutMs: (SECONDS + HOLD + 60) * 1000 });
     const result = await sipp.done;
     clearInterval(sampler);
     const wallS = (performance.now() - t0) / 1000;
