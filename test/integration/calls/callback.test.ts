@@ -17,7 +17,7 @@ import { writeCallerScenario } from './peers/caller.ts';
 const haveTools = sippVersion() !== undefined && existsSync('/usr/bin/baresip');
 if (process.env['CI'] === 'true' && !haveTools) throw new Error('SIPp and baresip are required in CI (.ci/run installs sip-tester and baresip-core)');
 
-describe.runIf(haveTools)('callback requests', () => {
+describe.runIf(haveTools)('callers leaving the contact center: blind transfer out, callback requests', () => {
   let hot: Hotline;
   let phone: Baresip;
   let subscriber: SippProcess;
@@ -26,7 +26,8 @@ describe.runIf(haveTools)('callback requests', () => {
   beforeAll(async () => {
     const outsidePort = await freePort();
     // The "outside line": whoever answers sip:<number>@127.0.0.1:<port>.
-    subscriber = await startSipp({ scenario: { builtin: 'uas' }, port: outsidePort, calls: 1, timeoutMs: 120_000 });
+    // Two calls reach it: the external transfer, then the callback.
+    subscriber = await startSipp({ scenario: { builtin: 'uas' }, port: outsidePort, calls: 2, timeoutMs: 180_000 });
     hot = await startHotline({ editConfig: (c) => ({ ...c, calls: { ...c.calls, transferDomain: `127.0.0.1:${outsidePort}` } }) });
     scratch = mkdtempSync(join(tmpdir(), 'hotline-e2e-callback-'));
     phone = await Baresip.start({ callSeconds: 60 });
@@ -40,6 +41,31 @@ describe.runIf(haveTools)('callback requests', () => {
     await hot?.close();
     if (scratch !== undefined) rmSync(scratch, { recursive: true, force: true });
   }, 40_000);
+
+  it('an operator transfers the caller out to a number with REFER: hotline dials it and bridges', async () => {
+    const opAor = Baresip.aor({ user: 'dmitry.ivanov', registrar: { host: '127.0.0.1', port: hot.sipPort } });
+    hot.server.acd.run((a) => a.login('dmitry.ivanov'));
+    const file = writeCallerScenario(mkdtempSync(join(scratch, 'out-')), { service: '8800', from: '79160000009', keys: ['1', 600, '5550009#'], firstKeyDelayMs: 800, hangup: 'caller', talkSeconds: 14, voice: true });
+    const caller = await startSipp({ scenario: { file }, remote: hot.sipAddress, calls: 1, timeoutMs: 90_000 });
+    const started = await hot.waitEvent((e) => e.type === 'call-started' && e['caller'] === '79160000009', 20_000);
+    const callId = started.callId;
+    await hot.waitEvent((e) => e.callId === callId && e.type === 'connected', 30_000, 'the call to reach Dmitry');
+    await new Promise((r) => setTimeout(r, 1_000));
+    await phone.transfer(`sip:79991234567@127.0.0.1:${hot.sipPort}`, opAor);
+    const answered = await hot.waitEvent((e) => e.callId === callId && e.type === 'transfer-answered', 15_000, 'the outside number to answer');
+    expect(String(answered['uri'])).toMatch(/^sip:79991234567@127\.0\.0\.1:\d+$/);
+    const result = await caller.done;
+    expect(result.code, describeRun(result)).toBe(0);
+    const cdr = await hot.waitCdr((r) => r.callId === callId, 30_000);
+    expect(cdr.transfers).toEqual([expect.objectContaining({ by: 'operator-refer', agentId: 'dmitry.ivanov', kind: 'external' })]);
+    expect(cdr.legs.map((l) => l.role)).toEqual(['caller', 'operator', 'transfer-target']);
+    expect(cdr.legs[2]).toMatchObject({ status: 200 });
+    expect(await hot.metrics()).toMatch(/hotline_transfers_total\{kind="external"\} 1/);
+    // Dmitry is free again for the callback test.
+    for (let i = 0; i < 50 && hot.server.acd.acd.agentView('dmitry.ivanov').state !== 'available'; i++) await new Promise((r) => setTimeout(r, 200));
+    hot.server.acd.run((a) => a.pause('dmitry.ivanov', 'other'));
+    hot.server.acd.run((a) => a.logout('dmitry.ivanov'));
+  }, 120_000);
 
   it('keeps the place in line as a callback, and rings the operator before dialling the subscriber', async () => {
     const file = writeCallerScenario(scratch, { service: '8800', from: '79160000007', keys: ['1', 600, '5550007#', 9_000, '*'], firstKeyDelayMs: 800, hangup: 'server', talkSeconds: 40, voice: false });
