@@ -15,9 +15,9 @@ import { resetSchema, silentLog, storeTargets, tableNames, type TargetHandle } f
 
 const log = silentLog;
 
-/** Every table the first migration creates, plus the migrator's own. */
+/** Every table the shipped migrations create, plus the migrator's own. */
 const TABLES = [
-  'api_tokens', 'api_users', 'call_legs', 'call_transfers', 'callbacks', 'calls', 'flow_versions', 'flows', 'languages',
+  'api_tokens', 'api_users', 'call_legs', 'call_offers', 'call_transfers', 'callbacks', 'calls', 'flow_versions', 'flows', 'languages',
   'numbers', 'operator_languages', 'operator_skills', 'operator_state_changes', 'operators', 'outage_notices', 'queue_escalation_steps',
   'queue_events', 'queue_members', 'queues', 'recordings', 'registrations', 'schema_migrations', 'skills', 'surveys',
 ];
@@ -111,53 +111,55 @@ for (const target of await storeTargets()) {
       await resetSchema(db);
       const good = await migrationsDir();
       const bad = await migrationsDir({
-        '002_add_notes.sql': 'CREATE TABLE notes (id int);\nINSERT INTO notes VALUES (1);\nALTER TABLE calls ADD COLUMN note text;\nSELECT missing_column FROM calls;\n',
+        '900_add_notes.sql': 'CREATE TABLE notes (id int);\nINSERT INTO notes VALUES (1);\nALTER TABLE calls ADD COLUMN note text;\nSELECT missing_column FROM calls;\n',
       });
-      const runtime = await migrationsDir({ '002_divide.sql': 'CREATE TABLE notes (id int);\nSELECT 1/0;\n' });
+      const runtime = await migrationsDir({ '900_divide.sql': 'CREATE TABLE notes (id int);\nSELECT 1/0;\n' });
       scratch.push(good, bad, runtime);
       await migrate(db, { log, dir: good });
 
       const err = await rejection(migrate(db, { log, dir: bad }));
       expect(err.code).toBe('STORE_MIGRATION_FAILED');
-      expect(err.file).toBe('002_add_notes.sql');
-      expect(err.message).toMatch(/002_add_notes\.sql failed \(line 4\): column "missing_column" does not exist/);
-      // Nothing of 002 survived; 001 is still there.
+      expect(err.file).toBe('900_add_notes.sql');
+      expect(err.message).toMatch(/900_add_notes\.sql failed \(line 4\): column "missing_column" does not exist/);
+      // Nothing of 900 survived; the shipped migrations are still there.
       expect(await tableNames(db)).not.toContain('notes');
       const cols = await db.query("SELECT 1 FROM information_schema.columns WHERE table_name = 'calls' AND column_name = 'note'");
       expect(cols.rowCount).toBe(0);
-      expect((await db.query<{ version: number }>('SELECT version FROM schema_migrations')).rows).toEqual([{ version: 1 }]);
+      const shipped = (await loadMigrations()).map((m) => ({ version: m.version }));
+      expect((await db.query<{ version: number }>('SELECT version FROM schema_migrations ORDER BY version')).rows).toEqual(shipped);
 
-      // On an empty database a failure leaves it empty: 001 is rolled back with 002.
+      // On an empty database a failure leaves it empty: the shipped migrations are rolled back with 900.
       await resetSchema(db);
       const late = await rejection(migrate(db, { log, dir: runtime }));
-      expect(late).toMatchObject({ code: 'STORE_MIGRATION_FAILED', file: '002_divide.sql' });
+      expect(late).toMatchObject({ code: 'STORE_MIGRATION_FAILED', file: '900_divide.sql' });
       expect(late.message).toContain('division by zero');
       expect(await tableNames(db)).toEqual([]);
     });
 
     it('refuses a new migration numbered below one already applied', async () => {
       await resetSchema(db);
-      const dir = await migrationsDir({ '005_later.sql': 'CREATE TABLE later (id int);' });
+      const dir = await migrationsDir({ '905_later.sql': 'CREATE TABLE later (id int);' });
       scratch.push(dir);
       await migrate(db, { log, dir });
-      await writeFile(join(dir, '003_forgotten.sql'), 'CREATE TABLE forgotten (id int);');
+      await writeFile(join(dir, '903_forgotten.sql'), 'CREATE TABLE forgotten (id int);');
       const err = await rejection(migrate(db, { log, dir }));
-      expect(err).toMatchObject({ code: 'STORE_MIGRATION_INVALID', file: '003_forgotten.sql' });
+      expect(err).toMatchObject({ code: 'STORE_MIGRATION_INVALID', file: '903_forgotten.sql' });
     });
 
     it('two instances starting at once apply each migration exactly once', async () => {
       await resetSchema(db);
-      // A slow second migration widens the window in which both would otherwise run it.
-      const dir = await migrationsDir({ '002_slow.sql': 'SELECT pg_sleep(0.4);\nCREATE TABLE race_marker (id int);\n' });
+      // A slow last migration widens the window in which both would otherwise run it.
+      const dir = await migrationsDir({ '900_slow.sql': 'SELECT pg_sleep(0.4);\nCREATE TABLE race_marker (id int);\n' });
       scratch.push(dir);
       // pg: a second pool, as a second process would have; PGlite: one database, two start-ups.
       const other = h.url !== undefined ? await openDb({ databaseUrl: h.url, dataDir: '/nonexistent', log }) : db;
       try {
         const results = await Promise.all([migrate(db, { log, dir }), migrate(other, { log, dir })]);
         const applied = results.map((r) => r.applied.map((m) => m.file)).sort((a, b) => b.length - a.length);
-        expect(applied).toEqual([['001_initial.sql', '002_slow.sql'], []]);
-        expect(results.map((r) => r.version)).toEqual([2, 2]);
-        expect((await db.query('SELECT version FROM schema_migrations')).rowCount).toBe(2);
+        const shipped = (await loadMigrations()).map((m) => m.file);
+        expect(applied).toEqual([[...shipped, '900_slow.sql'], []]);
+        expect(results.map((r) => r.version)).toEqual([900, 900]);
+        expect((await db.query('SELECT version FROM schema_migrations')).rowCount).toBe(shipped.length + 1);
       } finally {
         if (other !== db) await other.close();
       }

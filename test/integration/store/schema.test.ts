@@ -172,7 +172,8 @@ for (const target of await storeTargets()) {
         ['SELECT call_id FROM calls WHERE agent_id = $1 AND arrived_at >= $2', ['anna.smirnova', new Date()], 'calls_agent_idx'],
         ['SELECT call_id FROM calls WHERE queue_id = $1 AND arrived_at >= $2', ['internet-l1', new Date()], 'calls_queue_idx'],
         ['SELECT call_id FROM calls WHERE disposition = $1 AND arrived_at >= $2', ['abandoned', new Date()], 'calls_disposition_idx'],
-        ['SELECT call_id FROM calls WHERE ended_at >= $1 AND ended_at < $2', [new Date(0), new Date()], 'calls_ended_idx'],
+        ['SELECT call_id FROM calls WHERE ended_at >= $1 AND ended_at < $2', [new Date(0), new Date()], 'calls_ended_page_idx'],
+        ['SELECT call_id FROM calls ORDER BY ended_at DESC NULLS LAST, call_id DESC LIMIT 51', [], 'calls_ended_page_idx'],
         ['SELECT event FROM queue_events WHERE queue_id = $1 AND at >= $2 AND at < $3', ['internet-l1', new Date(0), new Date()], 'queue_events_queue_idx'],
         ['SELECT event FROM queue_events WHERE agent_id = $1 AND at >= $2', ['anna.smirnova', new Date(0)], 'queue_events_agent_idx'],
       ];
