@@ -54,8 +54,6 @@ export interface CallsConfig {
   recordingsDir: string;
   /** Record calls between callers and operators. */
   record: boolean;
-  /** CDRs and survey scores, one JSON object per line (until the database store is in use). */
-  cdrFile: string;
   /** Codes an operator's softphone dials to change state. */
   featureCodes: { login: string; ready: string; break: string; logout: string };
   /** During a call the operator presses `##` then a code to transfer the caller: code → queue id or number. */
@@ -228,7 +226,6 @@ const CallsSchema = z.strictObject({
   numbers: z.array(z.strictObject({ number: z.string().regex(/^[+*#0-9A-Za-z._-]{1,32}$/, { error: 'expected a dialled number such as 88002000600' }), flow: z.string().min(1) })).default([]),
   recordingsDir: z.string().min(1).default('data/recordings'),
   record: z.boolean().default(true),
-  cdrFile: z.string().min(1).default('data/cdr.jsonl'),
   featureCodes: z
     .strictObject({ login: featureCode.default('*1'), break: featureCode.default('*2'), ready: featureCode.default('*3'), logout: featureCode.default('*4') })
     .prefault({}),

@@ -1,6 +1,6 @@
 /**
- * Composition root: configuration → ACD → statistics and metrics → SIP → media →
- * IVR flows → calls layer → HTTP. The store plugs in here as its issue lands.
+ * Composition root: configuration → store → ACD → statistics and metrics → SIP →
+ * media → IVR flows → calls layer → HTTP; graceful shutdown in reverse.
  */
 import { mkdir } from 'node:fs/promises';
 import { availableParallelism, networkInterfaces } from 'node:os';
@@ -12,7 +12,7 @@ import { AgentStatistics, QueueStatistics } from './acd/stats.ts';
 import { buildApp } from './api/app.ts';
 import { AcdHost } from './calls/acd-host.ts';
 import { CallCenter } from './calls/call-center.ts';
-import { FileCallRecordStore, type CallRecordStore } from './calls/cdr.ts';
+import type { CallRecordStore } from './calls/cdr.ts';
 import { OutageBoard } from './calls/outages.ts';
 import { flowEnvironment } from './ivr/environment.ts';
 import { FlowRegistry } from './ivr/loader.ts';
@@ -26,6 +26,7 @@ import { MediaServer } from './media/media-server.ts';
 import { MemoryCredentialStore } from './sip/auth/index.ts';
 import { FileBindingStore } from './sip/registrar/index.ts';
 import { SipServer } from './sip/server.ts';
+import { openStore, type Store } from './store/store.ts';
 
 export interface RunningServer {
   url: string;
@@ -34,17 +35,33 @@ export interface RunningServer {
   media: MediaServer;
   flows: FlowRegistry;
   calls: CallCenter;
+  /** The database and its write-behind outboxes (absent when StartOptions.cdr replaces it). */
+  store: Store | undefined;
   close(): Promise<void>;
 }
 
 export interface StartOptions {
-  /** Folder for local state (registrations until the store lands). Default ./data. */
+  /** Folder for local state: the embedded database, outbox journals, registrations. Default ./data. */
   dataDir?: string;
-  /** Where CDRs go (default: the JSON-lines file of calls.cdrFile). */
+  /** PostgreSQL URL; default $DATABASE_URL; unset: the embedded PGlite database in dataDir. */
+  databaseUrl?: string;
+  /** Where CDRs go instead of the database (tests that do not need one). No store is opened then. */
   cdr?: CallRecordStore;
 }
 
 export async function startServer(config: HotlineConfig, logger = pino({ level: config.log.level }), opts: StartOptions = {}): Promise<RunningServer> {
+  const dataDir = opts.dataDir ?? 'data';
+  const databaseUrl = opts.databaseUrl ?? process.env['DATABASE_URL'];
+  const store = opts.cdr !== undefined ? undefined : await openStore({ ...(databaseUrl ? { databaseUrl } : {}), dataDir, log: logger.child({ component: 'store' }) });
+  try {
+    return await startServices(config, logger, dataDir, store, opts.cdr ?? (store as Store).calls);
+  } catch (err) {
+    await store?.close();
+    throw err;
+  }
+}
+
+async function startServices(config: HotlineConfig, logger: pino.Logger, dataDir: string, store: Store | undefined, cdr: CallRecordStore): Promise<RunningServer> {
   const host = new AcdHost(systemClock, { queues: config.queues, agents: config.agents }, logger.child({ component: 'acd' }));
   const stats = new QueueStatistics({ queue: (id) => host.acd.queueConfig(id) });
   const agentStats = new AgentStatistics();
@@ -55,7 +72,8 @@ export async function startServer(config: HotlineConfig, logger = pino({ level: 
   collectDefaultMetrics({ register: registry, prefix: 'hotline_process_' });
   host.subscribe(registerAcdMetrics({ registry, acd: host.acd, stats, agentStats, queues: config.queues, now: () => systemClock.now() }));
 
-  const sip = await startSip(config, logger, opts.dataDir ?? 'data');
+  if (store !== undefined) host.subscribe((e) => store.recordAcdEvent(e));
+  const sip = await startSip(config, logger, dataDir);
   registerSipMetrics(registry, sip);
   let media: MediaServer;
   try {
@@ -88,7 +106,7 @@ export async function startServer(config: HotlineConfig, logger = pino({ level: 
     flows,
     prompts,
     outages: new OutageBoard(config.calls.outages.map((o) => ({ area: o.area, prompt: o.prompt, ...(o.from !== undefined ? { from: new Date(o.from) } : {}), ...(o.until !== undefined ? { until: new Date(o.until) } : {}) }))),
-    cdr: opts.cdr ?? new FileCallRecordStore(config.calls.cdrFile, logger.child({ component: 'cdr' })),
+    cdr,
     log: logger.child({ component: 'calls' }),
     timezone: config.timezone,
     numbers: new Map(config.calls.numbers.map((n) => [n.number, n.flow])),
@@ -100,7 +118,9 @@ export async function startServer(config: HotlineConfig, logger = pino({ level: 
   });
   registerCallMetrics(registry, calls);
 
-  const app = buildApp({ registry, logger, readiness: { acd: () => true, sip: () => sip.addresses.length > 0, media: () => media.up } });
+  const readiness: Record<string, () => boolean> = { acd: () => true, sip: () => sip.addresses.length > 0, media: () => media.up };
+  if (store !== undefined) readiness['database'] = () => store.up;
+  const app = buildApp({ registry, logger, readiness });
   const url = await app.listen({ host: config.http.host, port: config.http.port });
   logger.info({ url, queues: config.queues.length, agents: config.agents.length, flows: flows.list().map((f) => f.id) }, 'hotline is up');
 
@@ -111,6 +131,7 @@ export async function startServer(config: HotlineConfig, logger = pino({ level: 
     media,
     flows,
     calls,
+    store,
     async close() {
       await calls.close();
       host.stop();
@@ -118,6 +139,7 @@ export async function startServer(config: HotlineConfig, logger = pino({ level: 
       await app.close();
       await sip.close();
       await media.close();
+      await store?.close();
     },
   };
 }

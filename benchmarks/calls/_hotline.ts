@@ -84,7 +84,7 @@ export async function startBenchHotline(o: BenchHotlineOptions): Promise<BenchHo
       rtpTimeoutSeconds: o.rtpTimeoutSeconds,
       ...(o.mediaWorkers !== undefined ? { workers: o.mediaWorkers } : {}),
     },
-    calls: { ...demo.calls, flowsDir, record: o.record, recordingsDir, cdrFile: join(dir, 'cdr.jsonl') },
+    calls: { ...demo.calls, flowsDir, record: o.record, recordingsDir },
   };
   const logger = pino({ level: 'warn' }, pino.destination(2));
   const cdrs = new MemoryCallRecordStore();

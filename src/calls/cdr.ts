@@ -1,12 +1,9 @@
 /**
  * Call detail records: one per call, assembled by the CallSession as the call
- * moves on, written once when it ends through the CallRecordStore port. Until
- * the database store lands, FileCallRecordStore appends JSON lines to a file
- * (data/cdr.jsonl), in order, one write at a time.
+ * moves on, written once when it ends through the CallRecordStore port: the
+ * database store (src/store/store.ts, through its durable outbox) in production,
+ * MemoryCallRecordStore in tests that need no database.
  */
-import { appendFile, mkdir } from 'node:fs/promises';
-import { dirname } from 'node:path';
-import type { Logger } from 'pino';
 
 export type Disposition = 'answered' | 'abandoned' | 'ivr-only' | 'timeout' | 'callback' | 'voicemail' | 'transferred-out' | 'failed';
 
@@ -64,7 +61,7 @@ export interface CallRecord {
   legs: CallLeg[];
 }
 
-/** Where CDRs go: the file store now, the database store later (same port). */
+/** Where CDRs go. `write` must not block or throw: the call is over. */
 export interface CallRecordStore {
   write(record: CallRecord): void;
   /** Wait until everything written so far is durable. */
@@ -78,28 +75,5 @@ export class MemoryCallRecordStore implements CallRecordStore {
   }
   flush(): Promise<void> {
     return Promise.resolve();
-  }
-}
-
-/** Appends one JSON line per call; writes are chained so lines never interleave. */
-export class FileCallRecordStore implements CallRecordStore {
-  private chain: Promise<void>;
-  constructor(
-    private readonly path: string,
-    private readonly log: Logger,
-  ) {
-    this.chain = mkdir(dirname(path), { recursive: true }).then(() => undefined);
-  }
-
-  write(record: CallRecord): void {
-    const line = `${JSON.stringify(record)}\n`;
-    this.chain = this.chain.then(() => appendFile(this.path, line)).catch((err: unknown) => {
-      // Keep the record in the log rather than lose it; the store issue adds a durable retry.
-      this.log.error({ err, cdr: record }, 'could not write the CDR');
-    });
-  }
-
-  flush(): Promise<void> {
-    return this.chain;
   }
 }

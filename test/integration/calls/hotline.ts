@@ -36,6 +36,8 @@ export interface Hotline {
   sipAddress: string;
   httpUrl: string;
   dir: string;
+  /** The server's data folder (database, outbox journals, registrations). */
+  dataDir: string;
   flowsDir: string;
   cdrs: MemoryCallRecordStore;
   events: CallEvent[];
@@ -52,6 +54,8 @@ export interface HotlineOptions {
   editFlow?: (flow: Record<string, unknown>) => void;
   /** Edit the configuration after it is loaded. */
   editConfig?: (config: HotlineConfig) => HotlineConfig;
+  /** Use the real store (embedded PGlite in the test's data folder) instead of the in-memory CDR list. */
+  database?: boolean;
 }
 
 /** The demo flow, open 00:00–24:00 every day without holidays. */
@@ -76,14 +80,14 @@ export async function startHotline(opts: HotlineOptions = {}): Promise<Hotline> 
     log: { level: 'debug' },
     sip: { ...config.sip, listen: [{ protocol: 'udp', host: '127.0.0.1', port: 0 }], advertise: '127.0.0.1' },
     media: { ...config.media, bindAddress: '127.0.0.1', advertise: '127.0.0.1', rtpPorts: E2E_RTP_PORTS, workers: 1 },
-    calls: { ...config.calls, flowsDir, recordingsDir: join(dir, 'recordings'), cdrFile: join(dir, 'cdr.jsonl') },
+    calls: { ...config.calls, flowsDir, recordingsDir: join(dir, 'recordings') },
   };
   if (opts.editConfig) config = opts.editConfig(config);
 
   const logs: Array<Record<string, unknown>> = [];
   const logger = pino({ level: 'debug' }, { write: (line: string) => void logs.push(JSON.parse(line) as Record<string, unknown>) });
   const cdrs = new MemoryCallRecordStore();
-  const server = await startServer(config, logger, { dataDir: join(dir, 'data'), cdr: cdrs });
+  const server = await startServer(config, logger, { dataDir: join(dir, 'data'), ...(opts.database === true ? {} : { cdr: cdrs }) });
   const events: CallEvent[] = [];
   const waiters = new Set<() => void>();
   server.calls.events.on('event', (e: CallEvent) => {
@@ -119,6 +123,7 @@ export async function startHotline(opts: HotlineOptions = {}): Promise<Hotline> 
     sipAddress: `127.0.0.1:${udp.port}`,
     httpUrl: server.url,
     dir,
+    dataDir: join(dir, 'data'),
     flowsDir,
     cdrs,
     events,
