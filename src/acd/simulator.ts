@@ -53,6 +53,8 @@ export interface SimArrivalStream {
 }
 
 export interface SimulationScenario {
+  /** Sees every ACD event as it happens (to record a simulated history, e.g. for store benchmarks). */
+  onEvent?: (event: AcdEvent) => void;
   name: string;
   seed: number;
   durationMs: Millis;
@@ -280,6 +282,7 @@ export class Simulator {
     const now = this.clock.now();
     for (const e of events) {
       this.eventCount++;
+      this.scenario.onEvent?.(e);
       this.stats.record(e);
       if (e.type !== 'contact-overflowed' && 'queueId' in e) this.overall.record({ ...e, queueId: OVERALL });
       else if (e.type === 'agent-state') this.overall.record(e);
