@@ -152,10 +152,27 @@ export class Baresip {
   }
 
   /** Write the config folder, spawn `baresip -f DIR` and connect to its ctrl_tcp socket. */
+  /**
+   * Start baresip. Ports are picked free but can be taken by another test process before
+   * baresip binds them (it also binds SIP/TLS on sip port + 1): a start that fails with
+   * "Address already in use" is tried again with new ports.
+   */
   static async start(opts: BaresipStartOptions = {}): Promise<Baresip> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await Baresip.startOnce(opts);
+      } catch (err) {
+        if (attempt >= 3 || !(err instanceof Error && err.message.includes('Address already in use'))) throw err;
+      }
+    }
+  }
+
+  private static async startOnce(opts: BaresipStartOptions): Promise<Baresip> {
     const dir = mkdtempSync(join(tmpdir(), 'hotline-baresip-'));
     const wav = opts.sourceWav ?? makeSourceWav(dir, opts.callSeconds ?? 120);
-    const sipPort = await freePort();
+    let sipPort = await freePort();
+    // baresip listens for SIP/TLS on the next port up.
+    while (!(await tcpFree(sipPort + 1))) sipPort = await freePort();
     let ctrlPort = await freePort();
     while (ctrlPort === sipPort) ctrlPort = await freePort();
     const rtpPorts = await freeUdpRange(10);
