@@ -16,6 +16,7 @@ import { LineCounter, isNode, parseDocument, type Document } from 'yaml';
 import { z } from 'zod';
 import { parseSkillExpression } from './acd/expression.ts';
 import { SERVICE_LEVEL_DEFINITIONS, STRATEGIES, type AgentConfig, type QueueConfig } from './acd/types.ts';
+import { TYPE_WORDS, bound, editDistance } from './validation-words.ts';
 
 export const DEFAULT_CONFIG_FILE = 'hotline.yaml';
 
@@ -275,22 +276,6 @@ const expectation: z.core.$ZodErrorMap = (iss) => {
   }
 };
 
-const TYPE_WORDS: Record<string, string> = {
-  string: 'a string',
-  number: 'a number',
-  int: 'an integer',
-  boolean: 'true or false',
-  array: 'a list',
-  object: 'a mapping',
-  record: 'a mapping',
-};
-
-function bound(origin: string, op: string, n: number): string {
-  if (origin === 'array') return op === '>=' ? `expected at least ${n} item${n === 1 ? '' : 's'}` : `expected at most ${n} items`;
-  if (origin === 'string') return op === '>=' && n === 1 ? 'expected a non-empty string' : `expected a string of length ${op} ${n}`;
-  return `expected a number ${op} ${n}`;
-}
-
 // ---------------------------------------------------------------- problems
 
 type Segment = string | number;
@@ -364,19 +349,6 @@ function suggest(key: string, known: readonly string[]): string {
   const camel = key.replace(/[_-]+([a-z0-9])/gi, (_, c: string) => c.toUpperCase());
   const near = known.find((k) => k === camel || k.toLowerCase() === key.toLowerCase()) ?? known.find((k) => editDistance(k, key) <= 2);
   return near ? ` (did you mean ${near}?)` : ` (expected one of ${known.join(', ')})`;
-}
-
-function editDistance(a: string, b: string): number {
-  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const row = [i];
-    for (let j = 1; j <= b.length; j++) {
-      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      row.push(Math.min((prev[j] ?? 0) + 1, (row[j - 1] ?? 0) + 1, (prev[j - 1] ?? 0) + cost));
-    }
-    prev = row;
-  }
-  return prev[b.length] ?? 0;
 }
 
 // ---------------------------------------------------------------- cross-field checks

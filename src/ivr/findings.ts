@@ -6,6 +6,7 @@
 import type { FlowErrorCode } from './errors.ts';
 import type { FlowNode, Schedule } from './schema.ts';
 import type { PathSegment } from '../yaml-lines.ts';
+import { editDistance } from '../validation-words.ts';
 
 export interface Finding {
   code: FlowErrorCode;
@@ -47,15 +48,3 @@ export function didYouMean(name: string, candidates: Iterable<string>): string {
   return best !== undefined && bestDistance <= Math.min(2, Math.max(1, name.length - 2)) ? ` (did you mean "${best}"?)` : '';
 }
 
-function editDistance(a: string, b: string): number {
-  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const row = [i];
-    for (let j = 1; j <= b.length; j++) {
-      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      row.push(Math.min((prev[j] ?? 0) + 1, (row[j - 1] ?? 0) + 1, (prev[j - 1] ?? 0) + cost));
-    }
-    prev = row;
-  }
-  return prev[b.length] ?? 0;
-}

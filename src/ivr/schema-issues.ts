@@ -7,16 +7,7 @@ import { z } from 'zod';
 import { didYouMean, type Finding } from './findings.ts';
 import { FlowFile, FlowNode } from './schema.ts';
 import type { PathSegment } from '../yaml-lines.ts';
-
-const TYPE_WORDS: Record<string, string> = {
-  string: 'a string',
-  number: 'a number',
-  int: 'an integer',
-  boolean: 'true or false',
-  array: 'a list',
-  object: 'a mapping',
-  record: 'a mapping',
-};
+import { TYPE_WORDS, bound } from '../validation-words.ts';
 
 /** Per-parse messages for zod's defaults; a message written in the schema wins over these. */
 export const flowErrorMap: z.core.$ZodErrorMap = (iss) => {
@@ -35,12 +26,6 @@ export const flowErrorMap: z.core.$ZodErrorMap = (iss) => {
       return undefined;
   }
 };
-
-function bound(origin: string, op: string, n: number): string {
-  if (origin === 'array') return op === '>=' ? `expected at least ${n} item${n === 1 ? '' : 's'}` : `expected at most ${n} items`;
-  if (origin === 'string') return op === '>=' && n === 1 ? 'expected a non-empty string' : `expected a string of length ${op} ${n}`;
-  return `expected a number ${op} ${n}`;
-}
 
 export function fromZod(issues: readonly z.core.$ZodIssue[], raw: unknown): Finding[] {
   const out: Finding[] = [];
