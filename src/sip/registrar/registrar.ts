@@ -109,9 +109,9 @@ export class Registrar {
   lookupUser(user: string): Binding[] {
     this.ready();
     const out: Binding[] = [];
+    // Index keys are canonical AORs already: compare their user parts directly.
     for (const aor of this.index.keys()) {
-      const key = canonicalAor(aor);
-      if (key !== undefined && userOfAor(key) === user) out.push(...this.lookup(aor));
+      if (userOfAor(aor) === user) out.push(...this.lookup(aor));
     }
     return out.sort(byPreference);
   }
