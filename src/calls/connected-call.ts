@@ -6,6 +6,8 @@
  * until the talk ends one way or another. Then the ACD is told (complete or
  * transfer) and the operator goes to wrap-up.
  */
+import { mkdir } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import type { SipRequest } from '../sip/message/index.ts';
 import type { Dialog, DialogResponder } from '../sip/dialog/dialog.ts';
 import type { Endpoint } from '../media/media-server.ts';
@@ -96,8 +98,6 @@ export class ConnectedCall {
     const s = this.session;
     if (!s.services.recordCalls || s.record.recording !== undefined || s.vars.get('_recording') === true) return;
     const path = s.recordingPath();
-    const { mkdir } = await import('node:fs/promises');
-    const { dirname } = await import('node:path');
     await mkdir(dirname(path), { recursive: true });
     await s.endpoint.record(path, { stereo: true });
     s.vars.set('_recording', true);
