@@ -39,6 +39,8 @@ export class CallSession implements CallContext {
   readonly record: CallRecord;
   language: string;
   state: SessionState = 'ivr';
+  /** The call is being recorded (one recording per call, across transfers). */
+  recording = false;
   /** The queue wait in progress, if any (the center routes ACD events to it). */
   queueWait: QueueWait | null = null;
   /**

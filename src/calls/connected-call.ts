@@ -96,11 +96,11 @@ export class ConnectedCall {
 
   private async startRecording(): Promise<void> {
     const s = this.session;
-    if (!s.services.recordCalls || s.record.recording !== undefined || s.vars.get('_recording') === true) return;
+    if (!s.services.recordCalls || s.recording) return;
     const path = s.recordingPath();
     await mkdir(dirname(path), { recursive: true });
     await s.endpoint.record(path, { stereo: true });
-    s.vars.set('_recording', true);
+    s.recording = true;
     s.event('recording', { path });
     s.onEnd(async () => {
       const r = await s.endpoint.stopRecording();
